@@ -1,0 +1,194 @@
+/**
+ * The contract between the engine and a storage driver (after Kysely's dialect/driver split).
+ * The engine validates and prepares every commit; a driver only stores and reads. Drivers never
+ * know what a match or a game is, and domains never see a driver.
+ */
+import type { SavepointError } from '../errors.js';
+import type {
+  BoardEntry,
+  BoardInfo,
+  BoardOrder,
+  CommitResult,
+  DocumentPage,
+  JsonObject,
+  JsonValue,
+  Patch,
+  ScoreMode,
+  StoredDocument,
+  StreamEvent,
+  SweepResult,
+} from './types.js';
+
+/** What a driver can do; the engine adapts to it. */
+export interface DriverCapabilities {
+  /** Data survives the process (false for memory). */
+  readonly persistent: boolean;
+  /** Other processes can write the same store, so caches must listen for external changes. */
+  readonly sharedAcrossProcesses: boolean;
+  /** How many batches the engine may have in flight at once (1 for single-writer drivers). */
+  readonly maxConcurrentBatches: number;
+}
+
+/* Prepared operations: validated, with JSON serialized once and expiry resolved to absolute times. */
+
+export interface PreparedPut {
+  readonly op: 'put';
+  readonly collection: string;
+  readonly key: string;
+  readonly value: JsonValue;
+  /** `JSON.stringify(value)`, computed once by the engine. */
+  readonly json: string;
+  /** A put replaces the whole document, expiry included. */
+  readonly expiresAt: number | null;
+  readonly expectedVersion?: number;
+  readonly mustNotExist?: boolean;
+}
+
+export interface PreparedPatch {
+  readonly op: 'patch';
+  readonly collection: string;
+  readonly key: string;
+  readonly patch: Patch;
+  readonly upsert: boolean;
+  /** `undefined` keeps the current expiry. */
+  readonly expiresAt: number | null | undefined;
+  readonly expectedVersion?: number;
+  readonly mustNotExist?: boolean;
+}
+
+export interface PreparedDelete {
+  readonly op: 'delete';
+  readonly collection: string;
+  readonly key: string;
+  readonly expectedVersion?: number;
+}
+
+export interface PreparedEvent {
+  readonly type: string;
+  readonly data: JsonValue;
+  readonly json: string;
+}
+
+export interface PreparedAppend {
+  readonly op: 'append';
+  readonly stream: string;
+  readonly events: readonly PreparedEvent[];
+  readonly expectedHead?: number;
+  /** `undefined` keeps the stream's current expiry. */
+  readonly expiresAt: number | null | undefined;
+}
+
+export interface PreparedExpireStream {
+  readonly op: 'expireStream';
+  readonly stream: string;
+  readonly expiresAt: number | null;
+}
+
+export interface PreparedDeleteStream {
+  readonly op: 'deleteStream';
+  readonly stream: string;
+}
+
+export interface PreparedScore {
+  readonly op: 'score';
+  readonly board: string;
+  readonly member: string;
+  readonly score: number;
+  readonly mode: ScoreMode;
+  /** `undefined` keeps the member's metadata. */
+  readonly metadata: JsonObject | null | undefined;
+  readonly metadataJson: string | null | undefined;
+  /** `undefined` accepts the board's existing order (or `desc` for a new board). */
+  readonly order: BoardOrder | undefined;
+}
+
+export interface PreparedRemoveMember {
+  readonly op: 'removeMember';
+  readonly board: string;
+  readonly member: string;
+}
+
+export interface PreparedDeleteBoard {
+  readonly op: 'deleteBoard';
+  readonly board: string;
+}
+
+export type PreparedOp =
+  | PreparedPut
+  | PreparedPatch
+  | PreparedDelete
+  | PreparedAppend
+  | PreparedExpireStream
+  | PreparedDeleteStream
+  | PreparedScore
+  | PreparedRemoveMember
+  | PreparedDeleteBoard;
+
+export interface PreparedCommit {
+  readonly ops: readonly PreparedOp[];
+  /** The commit's time: `createdAt`, `updatedAt`, event `at` and `reachedAt` all use it. */
+  readonly at: number;
+  /** The largest serialized document the engine accepts, for patch results. */
+  readonly maxValueBytes: number;
+}
+
+/** Something changed that this process did not commit itself (another process or instance). */
+export type ExternalChangeListener = (changes: readonly Change[]) => void;
+
+/** One committed change, as the change feed reports it. */
+export type Change =
+  | {
+      readonly kind: 'document';
+      readonly collection: string;
+      readonly key: string;
+      readonly document: StoredDocument | null;
+    }
+  | { readonly kind: 'stream'; readonly stream: string; readonly events: readonly StreamEvent[] }
+  | { readonly kind: 'streamDeleted'; readonly stream: string }
+  | { readonly kind: 'board'; readonly board: string }
+  /** Another process changed the store in ways not known here; caches must drop everything. */
+  | { readonly kind: 'unknown' };
+
+export interface Driver {
+  /** `memory`, `sqlite`, `postgres`, or a layer's name such as `postgres+redis`. */
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+
+  /** Reads ignore records whose expiry is at or before `now`. */
+  getDocument(collection: string, key: string, now: number): Promise<StoredDocument | undefined>;
+  /** Missing keys are left out; order follows `keys`. */
+  getDocuments(collection: string, keys: readonly string[], now: number): Promise<StoredDocument[]>;
+  /** Keys ascend by Unicode code point. `limit` is already clamped by the engine. */
+  listDocuments(
+    collection: string,
+    options: { readonly prefix: string; readonly after: string | null; readonly limit: number },
+    now: number,
+  ): Promise<DocumentPage>;
+
+  /** Events with `seq > after`, ascending. An expired or missing stream reads as empty. */
+  readStream(stream: string, after: number, limit: number, now: number): Promise<StreamEvent[]>;
+  /** The last seq, or 0 for an empty, missing or expired stream. */
+  streamHead(stream: string, now: number): Promise<number>;
+
+  boardInfo(board: string): Promise<BoardInfo | undefined>;
+  /** Entries at ranks `offset + 1 ...`, at most `limit`. */
+  boardRange(board: string, offset: number, limit: number): Promise<BoardEntry[]>;
+  boardMember(board: string, member: string): Promise<BoardEntry | undefined>;
+  /** Boards whose name starts with `prefix`, ascending by name. */
+  listBoards(prefix: string): Promise<BoardInfo[]>;
+
+  /**
+   * Applies each commit all-or-nothing and independently: a commit that fails (a condition, a bad
+   * patch) yields its error in its slot and leaves no trace, while its neighbours still apply.
+   * Drivers that can should apply the whole batch in one transaction (group commit).
+   */
+  applyBatch(batch: readonly PreparedCommit[]): Promise<Array<CommitResult | SavepointError>>;
+
+  /** Removes at most `limit` expired documents and streams. */
+  sweepExpired(now: number, limit: number): Promise<SweepResult>;
+
+  /** Subscribes to changes committed elsewhere (another process or instance), when the driver can tell. */
+  onExternalChange?(listener: ExternalChangeListener): () => void;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,368 @@
+/**
+ * The engine: reads, one write path (`commit`), a change feed and sweeping, over any driver.
+ * Every write in Savepoint passes through `commit`, so group commit, the change feed and the
+ * hooks for metrics are written once, here.
+ */
+import { invalidInput, SavepointError, toSavepointError } from '../errors.js';
+import type { Change, Driver, PreparedCommit } from './driver.js';
+import { assertName, prepareCommit } from './prepare.js';
+import type {
+  BoardEntry,
+  BoardInfo,
+  BoardRangeOptions,
+  CommitOp,
+  CommitResult,
+  DocumentPage,
+  ListOptions,
+  ReadStreamOptions,
+  StoredDocument,
+  StreamEvent,
+  SweepResult,
+} from './types.js';
+
+/** A source of "now" in milliseconds; tests pass a manual clock to exercise expiry. */
+export type Clock = () => number;
+
+export interface StoreOptions {
+  /** Default `Date.now`. */
+  readonly clock?: Clock;
+  /** Largest serialized value, event or metadata accepted, in bytes. Default 16 MiB. */
+  readonly maxValueBytes?: number;
+  /** Most commits grouped into one driver batch. Default 256. */
+  readonly maxBatchCommits?: number;
+}
+
+export interface ChangeBatch {
+  readonly changes: readonly Change[];
+  /** `local` for commits made through this store, `external` for changes another process or instance made. */
+  readonly origin: 'local' | 'external';
+}
+
+export type ChangeListener = (batch: ChangeBatch) => void;
+
+/** Observes every commit, for metrics; called once per commit with its outcome. */
+export type CommitObserver = (outcome: {
+  readonly ops: number;
+  readonly durationMs: number;
+  readonly error: SavepointError | undefined;
+}) => void;
+
+interface PendingCommit {
+  readonly prepared: PreparedCommit;
+  readonly enqueuedAt: number;
+  readonly resolve: (result: CommitResult) => void;
+  readonly reject: (error: SavepointError) => void;
+}
+
+const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+
+function clampLimit(limit: number | undefined, fallback: number, max: number, what: string): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max)
+    throw invalidInput(`${what} must be an integer from 1 to ${max}`);
+  return limit;
+}
+
+function assertOffset(offset: number | undefined, what: string): number {
+  if (offset === undefined) return 0;
+  if (!Number.isSafeInteger(offset) || offset < 0) throw invalidInput(`${what} must be an integer >= 0`);
+  return offset;
+}
+
+/** Derives the change feed's view of a commit from its ops and results. */
+function changesOf(prepared: PreparedCommit, result: CommitResult): Change[] {
+  const changes: Change[] = [];
+  prepared.ops.forEach((op, index) => {
+    const outcome = result.results[index];
+    switch (op.op) {
+      case 'put':
+      case 'patch':
+        if (outcome?.op === 'put' || outcome?.op === 'patch') {
+          changes.push({
+            kind: 'document',
+            collection: op.collection,
+            key: op.key,
+            document: outcome.document,
+          });
+        }
+        return;
+      case 'delete':
+        if (outcome?.op === 'delete' && outcome.deleted) {
+          changes.push({ kind: 'document', collection: op.collection, key: op.key, document: null });
+        }
+        return;
+      case 'append':
+        if (outcome?.op === 'append')
+          changes.push({ kind: 'stream', stream: op.stream, events: outcome.events });
+        return;
+      case 'deleteStream':
+        changes.push({ kind: 'streamDeleted', stream: op.stream });
+        return;
+      case 'expireStream':
+        return;
+      case 'score':
+      case 'removeMember':
+      case 'deleteBoard':
+        changes.push({ kind: 'board', board: op.board });
+        return;
+    }
+  });
+  return changes;
+}
+
+export class Store {
+  readonly #driver: Driver;
+  readonly #clock: Clock;
+  readonly #maxValueBytes: number;
+  readonly #maxBatchCommits: number;
+  readonly #listeners = new Set<ChangeListener>();
+  readonly #observers = new Set<CommitObserver>();
+  readonly #listenerErrors = new Set<(error: unknown) => void>();
+  #queue: PendingCommit[] = [];
+  #inFlight = 0;
+  #flushScheduled = false;
+  #closed = false;
+  #idle: Array<() => void> = [];
+  readonly #unsubscribeExternal: (() => void) | undefined;
+
+  constructor(driver: Driver, options: StoreOptions = {}) {
+    this.#driver = driver;
+    this.#clock = options.clock ?? Date.now;
+    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.#maxBatchCommits = options.maxBatchCommits ?? 256;
+    this.#unsubscribeExternal = driver.onExternalChange?.((changes) =>
+      this.#emit({ changes, origin: 'external' }),
+    );
+  }
+
+  /** The driver's name: `memory`, `sqlite`, `postgres`, `postgres+redis`. */
+  get driverName(): string {
+    return this.#driver.name;
+  }
+
+  get capabilities(): Driver['capabilities'] {
+    return this.#driver.capabilities;
+  }
+
+  /** The store's clock; domains use it so that every time in a commit agrees. */
+  now(): number {
+    return this.#clock();
+  }
+
+  /** Commits waiting for, or inside, a driver batch. */
+  get pendingCommits(): number {
+    return this.#queue.length + this.#inFlight;
+  }
+
+  // ---- documents ----
+
+  /** The live document, or `undefined` if it does not exist or has expired. */
+  async get(collection: string, key: string): Promise<StoredDocument | undefined> {
+    assertName(collection, 'collection');
+    assertName(key, 'key');
+    this.#assertOpen();
+    return this.#driver.getDocument(collection, key, this.#clock());
+  }
+
+  /** Up to 1,000 documents in one read; missing keys are left out, order follows `keys`. */
+  async getMany(collection: string, keys: readonly string[]): Promise<StoredDocument[]> {
+    assertName(collection, 'collection');
+    if (!Array.isArray(keys) || keys.length > 1000)
+      throw invalidInput('getMany takes an array of at most 1000 keys');
+    for (const key of keys) assertName(key, 'key');
+    this.#assertOpen();
+    if (keys.length === 0) return [];
+    return this.#driver.getDocuments(collection, keys, this.#clock());
+  }
+
+  /** A page of a collection, ascending by key. */
+  async list(collection: string, options: ListOptions = {}): Promise<DocumentPage> {
+    assertName(collection, 'collection');
+    const prefix = options.prefix ?? '';
+    if (prefix !== '') assertName(prefix, 'prefix');
+    const after = options.after ?? null;
+    if (after !== null) assertName(after, 'cursor');
+    const limit = clampLimit(options.limit, 100, 1000, 'limit');
+    this.#assertOpen();
+    return this.#driver.listDocuments(collection, { prefix, after, limit }, this.#clock());
+  }
+
+  // ---- streams ----
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StreamEvent[]> {
+    assertName(stream, 'stream');
+    const after = assertOffset(options.after, 'after');
+    const limit = clampLimit(options.limit, 1000, 10_000, 'limit');
+    this.#assertOpen();
+    return this.#driver.readStream(stream, after, limit, this.#clock());
+  }
+
+  /** The stream's last seq; 0 when it is empty, missing or expired. */
+  async streamHead(stream: string): Promise<number> {
+    assertName(stream, 'stream');
+    this.#assertOpen();
+    return this.#driver.streamHead(stream, this.#clock());
+  }
+
+  // ---- boards ----
+
+  async boardInfo(board: string): Promise<BoardInfo | undefined> {
+    assertName(board, 'board');
+    this.#assertOpen();
+    return this.#driver.boardInfo(board);
+  }
+
+  /** Entries ranked `offset + 1` onwards. */
+  async boardRange(board: string, options: BoardRangeOptions = {}): Promise<BoardEntry[]> {
+    assertName(board, 'board');
+    const offset = assertOffset(options.offset, 'offset');
+    const limit = clampLimit(options.limit, 100, 1000, 'limit');
+    this.#assertOpen();
+    return this.#driver.boardRange(board, offset, limit);
+  }
+
+  /** The member's entry with its rank, or `undefined`. */
+  async boardMember(board: string, member: string): Promise<BoardEntry | undefined> {
+    assertName(board, 'board');
+    assertName(member, 'member');
+    this.#assertOpen();
+    return this.#driver.boardMember(board, member);
+  }
+
+  /** The member and up to `radius` entries on each side of it, in rank order; `[]` if not on the board. */
+  async boardAround(board: string, member: string, radius: number): Promise<BoardEntry[]> {
+    if (!Number.isSafeInteger(radius) || radius < 0 || radius > 500)
+      throw invalidInput('around must be an integer from 0 to 500');
+    const entry = await this.boardMember(board, member);
+    if (entry === undefined) return [];
+    const offset = Math.max(0, entry.rank - 1 - radius);
+    return this.#driver.boardRange(board, offset, entry.rank - offset + radius);
+  }
+
+  async listBoards(prefix = ''): Promise<BoardInfo[]> {
+    if (prefix !== '') assertName(prefix, 'prefix');
+    this.#assertOpen();
+    return this.#driver.listBoards(prefix);
+  }
+
+  // ---- the write path ----
+
+  /**
+   * Applies `ops` all-or-nothing. A failed condition rejects with `VERSION_CONFLICT` (details name
+   * the op by `opIndex`) and applies nothing. Commits issued in the same tick share one driver
+   * batch (group commit) yet keep separate outcomes.
+   */
+  commit(ops: readonly CommitOp[]): Promise<CommitResult> {
+    try {
+      this.#assertOpen();
+      const prepared = prepareCommit(ops, this.#clock(), this.#maxValueBytes);
+      return new Promise<CommitResult>((resolve, reject) => {
+        this.#queue.push({ prepared, enqueuedAt: performance.now(), resolve, reject });
+        this.#scheduleFlush();
+      });
+    } catch (error) {
+      return Promise.reject(toSavepointError(error));
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#inFlight >= this.#driver.capabilities.maxConcurrentBatches) return;
+    this.#flushScheduled = true;
+    // A microtask, not a timer: commits issued in the same tick are grouped, and a lone commit pays no delay.
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, this.#maxBatchCommits);
+    this.#inFlight += batch.length;
+    let outcomes: Array<CommitResult | SavepointError>;
+    try {
+      outcomes = await this.#driver.applyBatch(batch.map((pending) => pending.prepared));
+    } catch (error) {
+      const failure = toSavepointError(error);
+      outcomes = batch.map(() => failure);
+    }
+    this.#inFlight -= batch.length;
+    const changes: Change[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome !== undefined && !(outcome instanceof SavepointError)) {
+        changes.push(...changesOf((batch[i] as PendingCommit).prepared, outcome));
+      }
+    }
+    // Subscribers hear a commit before its caller does, so an acknowledged write is already in every feed.
+    if (changes.length > 0) this.#emit({ changes, origin: 'local' });
+    const finishedAt = performance.now();
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as PendingCommit;
+      const outcome =
+        outcomes[i] ?? new SavepointError('INTERNAL', 'The driver returned no outcome for a commit');
+      const error = outcome instanceof SavepointError ? outcome : undefined;
+      for (const observer of this.#observers) {
+        observer({ ops: pending.prepared.ops.length, durationMs: finishedAt - pending.enqueuedAt, error });
+      }
+      if (error === undefined) pending.resolve(outcome as CommitResult);
+      else pending.reject(error);
+    }
+    if (this.#queue.length > 0) this.#scheduleFlush();
+    else if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  // ---- change feed ----
+
+  /** Hears every committed change, local and (when the driver can tell) external. Returns an unsubscribe function. */
+  subscribe(listener: ChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Observes each commit's size, duration and outcome (for metrics). */
+  observeCommits(observer: CommitObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  /** Called when a change listener throws; the commit itself has already succeeded. */
+  onListenerError(handler: (error: unknown) => void): () => void {
+    this.#listenerErrors.add(handler);
+    return () => this.#listenerErrors.delete(handler);
+  }
+
+  #emit(batch: ChangeBatch): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(batch);
+      } catch (error) {
+        for (const handler of this.#listenerErrors) handler(error);
+      }
+    }
+  }
+
+  // ---- maintenance ----
+
+  /** Removes at most `limit` expired documents and streams (expired records are already invisible to reads). */
+  async sweepExpired(limit = 10_000): Promise<SweepResult> {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw invalidInput('sweep limit must be a positive integer');
+    this.#assertOpen();
+    return this.#driver.sweepExpired(this.#clock(), limit);
+  }
+
+  /** Waits for queued commits to finish, then closes the driver. Later calls reject with `STORAGE_UNAVAILABLE`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.pendingCommits > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    this.#unsubscribeExternal?.();
+    this.#listeners.clear();
+    await this.#driver.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SavepointError('STORAGE_UNAVAILABLE', 'The store is closed');
+  }
+}
