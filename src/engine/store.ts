@@ -119,7 +119,9 @@ export class Store {
   readonly #observers = new Set<CommitObserver>();
   readonly #listenerErrors = new Set<(error: unknown) => void>();
   #queue: PendingCommit[] = [];
+  /** Commits inside driver batches, and the number of those batches. */
   #inFlight = 0;
+  #batchesInFlight = 0;
   #flushScheduled = false;
   #closed = false;
   #idle: Array<() => void> = [];
@@ -266,7 +268,7 @@ export class Store {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#inFlight >= this.#driver.capabilities.maxConcurrentBatches) return;
+    if (this.#flushScheduled || this.#batchesInFlight >= this.#driver.capabilities.maxConcurrentBatches) return;
     this.#flushScheduled = true;
     // A microtask, not a timer: commits issued in the same tick are grouped, and a lone commit pays no delay.
     queueMicrotask(() => {
@@ -279,6 +281,9 @@ export class Store {
     if (this.#queue.length === 0) return;
     const batch = this.#queue.splice(0, this.#maxBatchCommits);
     this.#inFlight += batch.length;
+    this.#batchesInFlight++;
+    // Another batch may start at once when the driver allows several in flight (PostgreSQL's pool).
+    if (this.#queue.length > 0) this.#scheduleFlush();
     let outcomes: Array<CommitResult | SavepointError>;
     try {
       outcomes = await this.#driver.applyBatch(batch.map((pending) => pending.prepared));
@@ -287,6 +292,7 @@ export class Store {
       outcomes = batch.map(() => failure);
     }
     this.#inFlight -= batch.length;
+    this.#batchesInFlight--;
     const changes: Change[] = [];
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];

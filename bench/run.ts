@@ -1,0 +1,30 @@
+/**
+ * Runs the benchmarks: `npm run bench` (all) or `npm run bench -- engine` (one group).
+ * Every figure comes with a baseline measured in the same run; see bench/RESULTS.md.
+ * Set BENCH_SCALE=0.1 for a quick smoke run.
+ */
+import { cpus, totalmem } from 'node:os';
+import { benchBoards } from './engine/boards.js';
+import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
+import { benchAppends } from './engine/streams.js';
+
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+const n = (count: number) => Math.max(100, Math.round(count * scale));
+
+const groups: Record<string, () => Promise<void>> = {
+  engine: async () => {
+    await benchUpserts(n(50_000));
+    await benchPointReads(n(1_000_000), n(100_000));
+    await benchAppends(n(20_000), n(200_000));
+    await benchBoards(n(1_000_000), n(5_000));
+    await benchOpenTime(n(1_000_000));
+  },
+};
+
+const wanted = process.argv.slice(2);
+console.log(
+  `# Savepoint benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, scale ${scale}`,
+);
+for (const [name, run] of Object.entries(groups)) {
+  if (wanted.length === 0 || wanted.includes(name)) await run();
+}
