@@ -65,9 +65,50 @@ interface BoardRow {
   readonly byMember: Map<string, MemberRow>;
 }
 
-/** The whole state. A commit works on a copy-on-write overlay and swaps it in only when every op succeeded. */
+/**
+ * One collection's rows, with its keys kept sorted lazily: listing pages through the sorted keys,
+ * and only adding or removing a key (not updating a row) forces a new sort.
+ */
+class DocumentCollection {
+  readonly #rows = new Map<string, DocumentRow>();
+  #sortedKeys: string[] | null = null;
+
+  get(key: string): DocumentRow | undefined {
+    return this.#rows.get(key);
+  }
+
+  set(key: string, row: DocumentRow): void {
+    if (!this.#rows.has(key)) this.#sortedKeys = null;
+    this.#rows.set(key, row);
+  }
+
+  delete(key: string): void {
+    if (this.#rows.delete(key)) this.#sortedKeys = null;
+  }
+
+  entries(): IterableIterator<[string, DocumentRow]> {
+    return this.#rows.entries();
+  }
+
+  /** Keys in code-point order, from `start` on (`start` itself only when `inclusive`). */
+  *keysFrom(start: string, inclusive: boolean): Generator<string> {
+    this.#sortedKeys ??= [...this.#rows.keys()].sort(compareCodePoints);
+    const keys = this.#sortedKeys;
+    let low = 0;
+    let high = keys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order = compareCodePoints(keys[middle] as string, start);
+      if (order < 0 || (order === 0 && !inclusive)) low = middle + 1;
+      else high = middle;
+    }
+    for (let i = low; i < keys.length; i++) yield keys[i] as string;
+  }
+}
+
+/** The whole state; a commit changes it in place and undoes its changes if any op fails. */
 interface State {
-  documents: Map<string, Map<string, DocumentRow>>;
+  documents: Map<string, DocumentCollection>;
   streams: Map<string, StreamRow>;
   boards: Map<string, BoardRow>;
 }
@@ -175,10 +216,10 @@ class CommitApplier {
     }
   }
 
-  #collection(name: string): Map<string, DocumentRow> {
+  #collection(name: string): DocumentCollection {
     let collection = this.state.documents.get(name);
     if (collection === undefined) {
-      collection = new Map();
+      collection = new DocumentCollection();
       this.state.documents.set(name, collection);
     }
     return collection;
@@ -440,16 +481,11 @@ export class MemoryDriver implements Driver {
   ): Promise<DocumentPage> {
     const map = this.#open().documents.get(collection);
     if (map === undefined) return { items: [], nextCursor: null };
-    const keys = [...map.keys()]
-      .filter(
-        (key) =>
-          key.startsWith(options.prefix) &&
-          (options.after === null || compareCodePoints(key, options.after) > 0),
-      )
-      .sort(compareCodePoints);
     const items: StoredDocument[] = [];
     let nextCursor: string | null = null;
-    for (const key of keys) {
+    const resume = options.after !== null && compareCodePoints(options.after, options.prefix) >= 0;
+    for (const key of map.keysFrom(resume ? (options.after as string) : options.prefix, !resume)) {
+      if (!key.startsWith(options.prefix)) break;
       const row = map.get(key) as DocumentRow;
       if (!isLive(row.expiresAt, now)) continue;
       if (items.length === options.limit) {
@@ -521,7 +557,7 @@ export class MemoryDriver implements Driver {
     const documents: Record<string, number> = {};
     let removed = 0;
     for (const [collection, map] of state.documents) {
-      for (const [key, row] of map) {
+      for (const [key, row] of map.entries()) {
         if (isLive(row.expiresAt, now)) continue;
         if (removed === limit) return { documents, streams: 0, more: true };
         map.delete(key);
