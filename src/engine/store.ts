@@ -4,6 +4,7 @@
  * hooks for metrics are written once, here.
  */
 import { invalidInput, SavepointError, toSavepointError } from '../errors.js';
+import { changesOf } from './changes.js';
 import type { Change, Driver, PreparedCommit } from './driver.js';
 import { assertName, prepareCommit } from './prepare.js';
 import type {
@@ -69,47 +70,6 @@ function assertOffset(offset: number | undefined, what: string): number {
   return offset;
 }
 
-/** Derives the change feed's view of a commit from its ops and results. */
-function changesOf(prepared: PreparedCommit, result: CommitResult): Change[] {
-  const changes: Change[] = [];
-  prepared.ops.forEach((op, index) => {
-    const outcome = result.results[index];
-    switch (op.op) {
-      case 'put':
-      case 'patch':
-        if (outcome?.op === 'put' || outcome?.op === 'patch') {
-          changes.push({
-            kind: 'document',
-            collection: op.collection,
-            key: op.key,
-            document: outcome.document,
-          });
-        }
-        return;
-      case 'delete':
-        if (outcome?.op === 'delete' && outcome.deleted) {
-          changes.push({ kind: 'document', collection: op.collection, key: op.key, document: null });
-        }
-        return;
-      case 'append':
-        if (outcome?.op === 'append')
-          changes.push({ kind: 'stream', stream: op.stream, events: outcome.events });
-        return;
-      case 'deleteStream':
-        changes.push({ kind: 'streamDeleted', stream: op.stream });
-        return;
-      case 'expireStream':
-        return;
-      case 'score':
-      case 'removeMember':
-      case 'deleteBoard':
-        changes.push({ kind: 'board', board: op.board });
-        return;
-    }
-  });
-  return changes;
-}
-
 export class Store {
   readonly #driver: Driver;
   readonly #clock: Clock;
@@ -125,16 +85,14 @@ export class Store {
   #flushScheduled = false;
   #closed = false;
   #idle: Array<() => void> = [];
-  readonly #unsubscribeExternal: (() => void) | undefined;
+  /** Set while someone listens: external changes cost a connection (PostgreSQL LISTEN) or a poll (SQLite). */
+  #unsubscribeExternal: (() => void) | undefined;
 
   constructor(driver: Driver, options: StoreOptions = {}) {
     this.#driver = driver;
     this.#clock = options.clock ?? Date.now;
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.#maxBatchCommits = options.maxBatchCommits ?? 256;
-    this.#unsubscribeExternal = driver.onExternalChange?.((changes) =>
-      this.#emit({ changes, origin: 'external' }),
-    );
   }
 
   /** The driver's name: `memory`, `sqlite`, `postgres`, `postgres+redis`. */
@@ -268,7 +226,8 @@ export class Store {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#batchesInFlight >= this.#driver.capabilities.maxConcurrentBatches) return;
+    if (this.#flushScheduled || this.#batchesInFlight >= this.#driver.capabilities.maxConcurrentBatches)
+      return;
     this.#flushScheduled = true;
     // A microtask, not a timer: commits issued in the same tick are grouped, and a lone commit pays no delay.
     queueMicrotask(() => {
@@ -323,7 +282,16 @@ export class Store {
   /** Hears every committed change, local and (when the driver can tell) external. Returns an unsubscribe function. */
   subscribe(listener: ChangeListener): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (this.#listeners.size === 1 && !this.#closed) {
+      this.#unsubscribeExternal = this.#driver.onExternalChange?.((changes) =>
+        this.#emit({ changes, origin: 'external' }),
+      );
+    }
+    return () => {
+      if (!this.#listeners.delete(listener) || this.#listeners.size > 0) return;
+      this.#unsubscribeExternal?.();
+      this.#unsubscribeExternal = undefined;
+    };
   }
 
   /** Observes each commit's size, duration and outcome (for metrics). */
@@ -364,6 +332,7 @@ export class Store {
     this.#closed = true;
     if (this.pendingCommits > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     this.#unsubscribeExternal?.();
+    this.#unsubscribeExternal = undefined;
     this.#listeners.clear();
     await this.#driver.close();
   }
