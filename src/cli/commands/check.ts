@@ -1,0 +1,114 @@
+/**
+ * `savepoint check`: is the store usable? It opens the store (which runs pending migrations), then
+ * reads through every primitive: documents, a listing, a stream, the boards. Exit code 0 when every
+ * step passed, 1 with a report naming the failed steps otherwise. It writes nothing.
+ *
+ * A deeper check (SQLite's `PRAGMA integrity_check`, PostgreSQL's index checks, reading every
+ * stored value back) needs a driver capability that does not exist yet; see the issue notes.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { type Config, maskUrl } from '../../config.js';
+import { driverKindOf, sqlitePathOf } from '../../open.js';
+import type { Savepoint } from '../../savepoint.js';
+import {
+  type CommandOutput,
+  configFrom,
+  openConfiguredSavepoint,
+  processOutput,
+  type StorageFlags,
+  say,
+  withStorageOptions,
+} from '../options.js';
+
+/** One step of the check and how it went. */
+export interface CheckStep {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly ms: number;
+  /** What was found, or why the step failed. */
+  readonly detail: string;
+}
+
+export interface CheckOptions {
+  /** Opens the store; default: the one the configuration names. */
+  readonly open?: (config: Config) => Promise<Savepoint>;
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+async function step(name: string, run: () => Promise<string>): Promise<CheckStep> {
+  const started = performance.now();
+  try {
+    const detail = await run();
+    return { name, ok: true, ms: performance.now() - started, detail };
+  } catch (error) {
+    return { name, ok: false, ms: performance.now() - started, detail: errorText(error) };
+  }
+}
+
+/** A SQLite file that does not exist is reported, not silently created by opening it. */
+function missingStore(config: Config): string | undefined {
+  if (driverKindOf(config.databaseUrl) !== 'sqlite') return undefined;
+  const path = sqlitePathOf(config.databaseUrl);
+  if (path === ':memory:' || existsSync(path)) return undefined;
+  return `no database file at ${path}; \`savepoint serve\` creates it on first start`;
+}
+
+/** Runs every step, prints the report, and returns whether the store is healthy. */
+export async function runCheck(
+  config: Config,
+  output: CommandOutput = processOutput,
+  options: CheckOptions = {},
+): Promise<boolean> {
+  const steps: CheckStep[] = [];
+  const missing = missingStore(config);
+  let savepoint: Savepoint | undefined;
+  if (missing !== undefined) {
+    steps.push({ name: 'find the store', ok: false, ms: 0, detail: missing });
+  } else {
+    steps.push(
+      await step('open (and migrate)', async () => {
+        savepoint = await (options.open ?? openConfiguredSavepoint)(config);
+        return `${savepoint.store.driverName} at ${maskUrl(config.databaseUrl)}`;
+      }),
+    );
+  }
+  const store = savepoint?.store;
+  if (store !== undefined) {
+    steps.push(
+      await step('read a document', async () => {
+        await store.get('_check', 'probe');
+        return 'ok';
+      }),
+      await step('list a collection', async () => {
+        await store.list('_check', { limit: 1 });
+        return 'ok';
+      }),
+      await step('read a stream', async () => {
+        await store.readStream('_check', { limit: 1 });
+        return 'ok';
+      }),
+      await step('list the boards', async () => `${(await store.listBoards()).length} boards`),
+      await step('close', async () => {
+        await savepoint?.close();
+        return 'ok';
+      }),
+    );
+  }
+  for (const { name, ok, ms, detail } of steps) {
+    say(output.out, `${ok ? 'ok  ' : 'FAIL'}  ${name} (${ms.toFixed(0)} ms): ${detail}`);
+  }
+  const failed = steps.filter((s) => !s.ok).length;
+  say(output.out, failed === 0 ? 'healthy' : `unhealthy: ${failed} of ${steps.length} steps failed`);
+  return failed === 0;
+}
+
+export function registerCheck(program: Command): void {
+  withStorageOptions(program.command('check').description('check that the store opens and reads')).action(
+    async (flags: StorageFlags) => {
+      const healthy = await runCheck(configFrom(flags));
+      process.exitCode = healthy ? 0 : 1;
+    },
+  );
+}

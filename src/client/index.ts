@@ -1,0 +1,368 @@
+/**
+ * A small typed client for Savepoint's HTTP API (`import { createClient } from 'savepoint/client'`).
+ * It uses the platform `fetch` and has no dependencies. Every error answer is thrown as a
+ * {@link SavepointHttpError} carrying the problem document's `code`, `status` and `detail`.
+ *
+ * @example
+ * const savepoint = createClient({ baseUrl: 'http://127.0.0.1:8787', apiKey: process.env.SAVEPOINT_API_KEY });
+ * const saved = await savepoint.putDocument('profiles', 'p1', { name: 'Ada' });
+ * await savepoint.patchDocument('profiles', 'p1', { $inc: { logins: 1 } }, { ifMatch: saved.version });
+ */
+import type { ErrorCode } from '../errors.js';
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A document as the API returns it; times are ISO-8601 UTC. */
+export interface DocumentRecord<T = Json> {
+  readonly collection: string;
+  readonly key: string;
+  readonly value: T;
+  /** 1 on creation, +1 on every change. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** `null` for never. */
+  readonly expiresAt: string | null;
+}
+
+export interface DocumentPage<T = Json> {
+  readonly items: readonly DocumentRecord<T>[];
+  /** Pass as `cursor` for the next page; `null` at the end. */
+  readonly nextCursor: string | null;
+}
+
+/** Patch operators with dot paths, applied in this order: `$set`, `$unset`, `$inc`, `$max`, `$min`, `$push`. */
+export interface PatchOperators {
+  readonly $set?: Readonly<Record<string, Json>>;
+  readonly $unset?: Readonly<Record<string, true | 1 | ''>>;
+  readonly $inc?: Readonly<Record<string, number>>;
+  readonly $max?: Readonly<Record<string, number>>;
+  readonly $min?: Readonly<Record<string, number>>;
+  readonly $push?: Readonly<Record<string, Json | { readonly $each: readonly Json[] }>>;
+}
+
+/** Conditions for a single-document write. */
+export interface WriteOptions {
+  /** Sent as `If-Match: "<version>"`: write only at this version, else `412 VERSION_CONFLICT`. */
+  readonly ifMatch?: number | '*';
+  /** Sent as `If-None-Match: *`: create only, else `412 VERSION_CONFLICT`. */
+  readonly createOnly?: boolean;
+  /** Sent in the body: write only at this version, else `409 VERSION_CONFLICT`. */
+  readonly expectedVersion?: number;
+}
+
+export interface PutOptions extends WriteOptions {
+  /** Expire this long after the write: `30s`, `7d`. */
+  readonly ttl?: string;
+}
+
+export interface PatchOptions extends WriteOptions {
+  /** Create the document from `{}` when missing. */
+  readonly upsert?: boolean;
+  /** Expire this long after the write; `null` clears the expiry; absent keeps it. */
+  readonly ttl?: string | null;
+}
+
+export interface ListOptions {
+  readonly prefix?: string;
+  /** 1 to 1000; default 100. */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** One op of {@link SavepointClient.commit}. */
+export type CommitOp =
+  | {
+      readonly op: 'put';
+      readonly collection: string;
+      readonly key: string;
+      readonly value: Json;
+      readonly ttl?: string;
+      readonly expectedVersion?: number;
+      readonly mustNotExist?: boolean;
+    }
+  | {
+      readonly op: 'patch';
+      readonly collection: string;
+      readonly key: string;
+      readonly patch: PatchOperators;
+      readonly upsert?: boolean;
+      readonly ttl?: string | null;
+      readonly expectedVersion?: number;
+      readonly mustNotExist?: boolean;
+    }
+  | {
+      readonly op: 'delete';
+      readonly collection: string;
+      readonly key: string;
+      readonly expectedVersion?: number;
+    };
+
+export type CommitOpResult =
+  | { readonly op: 'put' | 'patch'; readonly created: boolean; readonly document: DocumentRecord }
+  | { readonly op: 'delete'; readonly deleted: boolean };
+
+export interface CommitAnswer {
+  readonly at: string;
+  readonly results: readonly CommitOpResult[];
+}
+
+export interface Health {
+  readonly status: 'ok' | 'degraded';
+  readonly driver: string;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly storage: {
+    readonly ok: boolean;
+    readonly pendingWrites: number;
+    readonly lastError?: string;
+    readonly lastErrorAt?: string;
+  };
+  readonly recovery?: unknown;
+}
+
+/** An RFC 9457 problem document, as Savepoint sends with every error. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly errors?: readonly { readonly in: string; readonly path: string; readonly message: string }[];
+  readonly [extension: string]: unknown;
+}
+
+/** An error answer. Branch on `code` (stable), not on the message. */
+export class SavepointHttpError extends Error {
+  override readonly name = 'SavepointHttpError';
+  /** The catalog code, or `INTERNAL` when the answer was not a problem document (a proxy's error page). */
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string;
+  /** The whole problem document. */
+  readonly problem: Problem;
+  /** Seconds to wait before retrying, from `Retry-After`, when sent. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(problem: Problem, retryAfterSeconds?: number) {
+    super(`${problem.status} ${problem.code}: ${problem.detail}`);
+    this.code = problem.code;
+    this.status = problem.status;
+    this.detail = problem.detail;
+    this.problem = problem;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export interface ClientOptions {
+  /** `http://127.0.0.1:8787`; a path prefix is kept (`https://example.com/savepoint`). */
+  readonly baseUrl: string;
+  /** Sent as `Authorization: Bearer <key>`; omit for public reads only. */
+  readonly apiKey?: string;
+  /** Default `globalThis.fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Abort a call after this many milliseconds; default 30 000. */
+  readonly timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  readonly body?: unknown;
+  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** An answer: status, headers and the parsed JSON body (`undefined` for an empty one). */
+export interface ClientResponse<T> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface SavepointClient {
+  /** Any call: JSON in, JSON out; error answers throw {@link SavepointHttpError}. */
+  request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<ClientResponse<T>>;
+  /** `GET /health`; a `503` throws with code `STORAGE_UNAVAILABLE`. */
+  health(): Promise<Health>;
+  /** `GET /v1/docs/{collection}/{key}`, or `undefined` when there is none. */
+  getDocument<T = Json>(collection: string, key: string): Promise<DocumentRecord<T> | undefined>;
+  /** `GET /v1/docs/{collection}?keys=…`: those that exist, in the order asked. */
+  getDocuments<T = Json>(collection: string, keys: readonly string[]): Promise<DocumentRecord<T>[]>;
+  /** `GET /v1/docs/{collection}`: one page, ascending by key. */
+  listDocuments<T = Json>(collection: string, options?: ListOptions): Promise<DocumentPage<T>>;
+  /** `PUT /v1/docs/{collection}/{key}`: create or replace. */
+  putDocument<T extends Json = Json>(
+    collection: string,
+    key: string,
+    value: T,
+    options?: PutOptions,
+  ): Promise<DocumentRecord<T>>;
+  /** `PATCH /v1/docs/{collection}/{key}`: atomic operators. */
+  patchDocument<T = Json>(
+    collection: string,
+    key: string,
+    patch: PatchOperators,
+    options?: PatchOptions,
+  ): Promise<DocumentRecord<T>>;
+  /** `DELETE /v1/docs/{collection}/{key}`: true if deleted, false if there was none. */
+  deleteDocument(
+    collection: string,
+    key: string,
+    options?: Pick<WriteOptions, 'ifMatch' | 'expectedVersion'>,
+  ): Promise<boolean>;
+  /** `POST /v1/commit`: all ops or none. */
+  commit(ops: readonly CommitOp[]): Promise<CommitAnswer>;
+}
+
+const segment = (id: string): string => encodeURIComponent(id);
+
+function conditionHeaders(options: WriteOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.ifMatch !== undefined)
+    headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`;
+  if (options.createOnly === true) headers['if-none-match'] = '*';
+  return headers;
+}
+
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+async function problemOf(response: Response): Promise<Problem> {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text) as Partial<Problem>;
+    if (typeof parsed.code === 'string' && typeof parsed.detail === 'string') {
+      return { type: '', title: '', ...parsed, status: response.status } as Problem;
+    }
+  } catch {
+    // Not JSON: fall through to a generic problem.
+  }
+  return {
+    type: 'about:blank',
+    title: response.statusText,
+    status: response.status,
+    code: 'INTERNAL',
+    detail: text.slice(0, 500) || response.statusText,
+  };
+}
+
+/** Creates a client; see {@link ClientOptions}. */
+export function createClient(options: ClientOptions): SavepointClient {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function request<T>(
+    method: string,
+    path: string,
+    req: RequestOptions = {},
+  ): Promise<ClientResponse<T>> {
+    const url = new URL(base + path);
+    for (const [name, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      ...req.headers,
+    };
+    if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok && response.status !== 304) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      throw new SavepointHttpError(
+        await problemOf(response),
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      );
+    }
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text === '' ? undefined : JSON.parse(text)) as T,
+    };
+  }
+
+  const docPath = (collection: string, key: string) => `/v1/docs/${segment(collection)}/${segment(key)}`;
+
+  return {
+    request,
+    async health() {
+      return (await request<Health>('GET', '/health')).body;
+    },
+    async getDocument<T>(collection: string, key: string) {
+      try {
+        return (await request<DocumentRecord<T>>('GET', docPath(collection, key))).body;
+      } catch (error) {
+        if (error instanceof SavepointHttpError && error.status === 404 && error.code === 'NOT_FOUND')
+          return undefined;
+        throw error;
+      }
+    },
+    async getDocuments<T>(collection: string, keys: readonly string[]) {
+      if (keys.length === 0) return [];
+      const answer = await request<DocumentPage<T>>('GET', `/v1/docs/${segment(collection)}`, {
+        query: { keys: keys.join(',') },
+      });
+      return [...answer.body.items];
+    },
+    async listDocuments<T>(collection: string, list: ListOptions = {}) {
+      return (
+        await request<DocumentPage<T>>('GET', `/v1/docs/${segment(collection)}`, { query: { ...list } })
+      ).body;
+    },
+    async putDocument<T extends Json>(collection: string, key: string, value: T, put: PutOptions = {}) {
+      const body = defined({ value, ttl: put.ttl, expectedVersion: put.expectedVersion });
+      return (
+        await request<DocumentRecord<T>>('PUT', docPath(collection, key), {
+          body,
+          headers: conditionHeaders(put),
+        })
+      ).body;
+    },
+    async patchDocument<T>(
+      collection: string,
+      key: string,
+      patch: PatchOperators,
+      update: PatchOptions = {},
+    ) {
+      const body = defined({
+        ...patch,
+        upsert: update.upsert,
+        ttl: update.ttl,
+        expectedVersion: update.expectedVersion,
+      });
+      return (
+        await request<DocumentRecord<T>>('PATCH', docPath(collection, key), {
+          body,
+          headers: conditionHeaders(update),
+        })
+      ).body;
+    },
+    async deleteDocument(
+      collection: string,
+      key: string,
+      remove: Pick<WriteOptions, 'ifMatch' | 'expectedVersion'> = {},
+    ) {
+      try {
+        await request('DELETE', docPath(collection, key), {
+          query: { expectedVersion: remove.expectedVersion },
+          headers: conditionHeaders(remove),
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof SavepointHttpError && error.status === 404 && error.code === 'NOT_FOUND')
+          return false;
+        throw error;
+      }
+    },
+    async commit(ops: readonly CommitOp[]) {
+      return (await request<CommitAnswer>('POST', '/v1/commit', { body: { ops } })).body;
+    },
+  };
+}

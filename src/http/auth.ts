@@ -1,0 +1,93 @@
+/**
+ * Authentication as a route option. Every route declares who may call it in its config:
+ *
+ * - `auth: 'key'` (the default when a route says nothing): `Authorization: Bearer <API key>`;
+ * - `auth: 'public-read'`: open for GET and HEAD while `SAVEPOINT_PUBLIC_READS` is true (the
+ *   default), otherwise like `key`;
+ * - `auth: 'none'`: the route checks its own credential (player endpoints take a reconnect token).
+ *
+ * @example
+ * app.get('/v1/catalog', { config: { auth: 'public-read' } }, handler);
+ * app.post('/api/game/:gameId/reconnect', { config: { auth: 'none' } }, handler);
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SavepointError } from '../errors.js';
+
+/** Who may call a route; see the module comment. */
+export type AuthMode = 'key' | 'public-read' | 'none';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route. Default `'key'`. */
+    auth?: AuthMode;
+  }
+}
+
+/** The OpenAPI security scheme name the routes refer to. */
+export const SECURITY_SCHEME = 'apiKey';
+
+export interface AuthOptions {
+  readonly apiKey: string;
+  /** `SAVEPOINT_PUBLIC_READS`. */
+  readonly publicReads: boolean;
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Compares a presented key with the real one in constant time. Both sides are hashed first, so the
+ * comparison runs over equal-length digests and the time taken says nothing about the key's length
+ * or how many leading characters matched.
+ */
+export function keyMatches(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+function authModeOf(request: FastifyRequest): AuthMode {
+  return request.routeOptions.config.auth ?? 'key';
+}
+
+/**
+ * Installs the check as an `onRequest` hook, so a refused call costs no body parsing. It also marks
+ * each route's OpenAPI entry with the security it needs. Register before any route.
+ */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  const expected = options.apiKey;
+  app.addHook('onRoute', (route) => {
+    const mode = route.config?.auth ?? 'key';
+    if (route.schema === undefined || route.schema.security !== undefined) return;
+    // `{}` in a security list means "no credential needed".
+    route.schema.security =
+      mode === 'key'
+        ? [{ [SECURITY_SCHEME]: [] }]
+        : mode === 'public-read'
+          ? [{}, { [SECURITY_SCHEME]: [] }]
+          : [];
+  });
+  app.addHook('onRequest', async (request) => {
+    // Unknown routes answer 404 to everyone: there is nothing behind them to protect.
+    if (request.is404) return;
+    const mode = authModeOf(request);
+    if (mode === 'none') return;
+    if (
+      mode === 'public-read' &&
+      options.publicReads &&
+      (request.method === 'GET' || request.method === 'HEAD')
+    )
+      return;
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      throw new SavepointError(
+        'UNAUTHORIZED',
+        'This call needs the API key: send Authorization: Bearer <key>',
+      );
+    }
+    const match = BEARER.exec(header);
+    if (match === null || !keyMatches(match[1] as string, expected)) {
+      throw new SavepointError('UNAUTHORIZED', 'The API key is wrong: send Authorization: Bearer <key>');
+    }
+  });
+}

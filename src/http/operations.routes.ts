@@ -1,0 +1,138 @@
+/**
+ * Operations: `GET /health`, `GET /metrics` and the admin calls (API.md, Operations).
+ * `GET /v1/admin/audit`, `POST /v1/admin/backup` and `GET /v1/admin/check` belong to a later issue.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Savepoint } from '../savepoint.js';
+import type { DomainPluginOptions } from './domain-plugin.js';
+import { StorageHealth } from './health.js';
+import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
+import { problemResponses } from './schemas.js';
+import { sweepAll } from './sweeper.js';
+import { SAVEPOINT_VERSION } from './version.js';
+
+const Storage = Type.Object({
+  ok: Type.Boolean({ description: 'The probe read succeeded' }),
+  pendingWrites: Type.Integer({ description: 'Commits waiting for, or inside, a storage batch' }),
+  lastError: Type.Optional(Type.String({ description: 'The last storage failure seen (kept 5 minutes)' })),
+  lastErrorAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')], {
+    description:
+      'degraded: serving, but a storage error happened in the last 5 minutes, writes are backed up, or a fallback was taken at start',
+  }),
+  driver: Type.String({ description: 'memory, sqlite, postgres or postgres+redis' }),
+  version: Type.String({ description: 'The Savepoint version' }),
+  uptimeSeconds: Type.Number(),
+  storage: Storage,
+  recovery: Type.Optional(
+    Type.Unknown({
+      description: 'Any fallback taken at start, such as a corrupt file quarantined to a path',
+    }),
+  ),
+});
+
+const SweepBody = Type.Union([
+  Type.Object(
+    {
+      batchSize: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100_000, description: 'Records per batch; default 1000' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
+const SweepAnswer = Type.Object({
+  documents: Type.Record(Type.String(), Type.Integer(), { description: 'Removed documents by collection' }),
+  streams: Type.Integer({ description: 'Removed streams' }),
+  total: Type.Integer(),
+});
+
+/** What a Savepoint may report about a fallback taken at start (drivers add this as they learn to). */
+function recoveryOf(savepoint: Savepoint): unknown {
+  return (savepoint as { readonly recovery?: unknown }).recovery ?? undefined;
+}
+
+/** `/health`, `/metrics` and `/v1/admin/sweep`. */
+export async function operationsRoutes(app: FastifyInstance, options: DomainPluginOptions): Promise<void> {
+  const { savepoint, metrics } = options;
+  const { store } = savepoint;
+  const startedAt = performance.now();
+  const health = new StorageHealth(store);
+  app.addHook('onClose', async () => health.stop());
+
+  app.get(
+    '/health',
+    {
+      config: { auth: 'public-read' },
+      schema: {
+        tags: ['operations'],
+        summary: 'Is the service up, and is its storage serving?',
+        description:
+          'Answers 503 STORAGE_UNAVAILABLE (a problem document that also carries the health fields) when the storage cannot serve.',
+        response: { 200: Health, ...problemResponses(503) },
+      },
+    },
+    async (_request, reply) => {
+      const report = await health.check();
+      const recovery = recoveryOf(savepoint);
+      const facts = {
+        driver: store.driverName,
+        version: SAVEPOINT_VERSION,
+        uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
+        storage: report.storage,
+        ...(recovery === undefined ? {} : { recovery }),
+      };
+      if (report.status !== 'unavailable') {
+        return {
+          status: report.status === 'ok' && recovery !== undefined ? 'degraded' : report.status,
+          ...facts,
+        };
+      }
+      // A problem document's `status` is the HTTP status, so the health fields other than `status` ride along.
+      const detail = `The storage cannot serve: ${report.storage.lastError ?? 'the probe read failed'}`;
+      const { problem, headers } = problemOf('STORAGE_UNAVAILABLE', detail);
+      return reply
+        .code(503)
+        .headers(headers)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(JSON.stringify({ ...problem, ...facts }));
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
+        response: { 200: Type.String(), ...problemResponses(401) },
+      },
+    },
+    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()),
+  );
+
+  app.post<{ Body: Static<typeof SweepBody> }>(
+    '/v1/admin/sweep',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Remove expired records now',
+        description:
+          'Expired records are already invisible; this reclaims their space. Answers the counts removed.',
+        body: SweepBody,
+        response: { 200: SweepAnswer, ...problemResponses(400, 401, 503) },
+      },
+    },
+    async (request) => {
+      const totals = await sweepAll(store, { batchSize: request.body?.batchSize ?? 1000 });
+      return { documents: totals.documents, streams: totals.streams, total: totals.total };
+    },
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The HTTP service: one Fastify instance with Savepoint's conventions (API.md, Conventions) applied
+ * to every route, then the operations routes and the domain plugins of `domain-plugins.ts`.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { Config } from '../config.js';
+import { SavepointError } from '../errors.js';
+import type { Savepoint } from '../savepoint.js';
+import { resolveApiKey } from './api-key.js';
+import { registerAuth } from './auth.js';
+import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
+import { domainPlugins } from './domain-plugins.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './error-handling.js';
+import { registerJsonBody } from './json-body.js';
+import { instrumentHttp, instrumentStore, Metrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { operationsRoutes } from './operations.routes.js';
+import { startSweeper } from './sweeper.js';
+import { typeBoxValidatorCompiler } from './validation.js';
+
+export interface BuildServerOptions {
+  /** The open Savepoint the routes work on. The caller owns it: close it after the server. */
+  readonly savepoint: Savepoint;
+  /** Every setting. When `config.apiKey` is unset, the key is read from (or generated into) `<dataDir>/api-key`. */
+  readonly config: Config;
+  /** Fastify's logger option: `false` (default) for none, `true`, or pino options such as `{ level, stream }`. */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** The domains to expose; default every plugin in `domain-plugins.ts`. */
+  readonly domains?: readonly DomainPlugin[];
+}
+
+/**
+ * Longest path segment the router accepts. Far above the 200-character id limit on purpose: a long
+ * id then reaches schema validation and answers `400 INVALID_INPUT` naming the field, rather than
+ * an anonymous 404 from the router.
+ */
+const MAX_PARAM_LENGTH = 16_384;
+
+/**
+ * Builds the server, not yet listening: call `listen()` or `inject()`. Closing it (`app.close()`)
+ * stops accepting connections, lets requests in flight finish, stops the background sweeper and
+ * answers later requests on open connections `503 STORAGE_UNAVAILABLE`; it does not close the
+ * Savepoint.
+ */
+export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
+  const { savepoint, config } = options;
+  const apiKey = (await resolveApiKey(config)).key;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Request lines are noise at this volume; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Closing is answered by our own hook below, in the problem+json shape.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+  });
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
+  registerErrorHandling(app);
+  registerJsonBody(app);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing)
+      throw new SavepointError('STORAGE_UNAVAILABLE', 'The server is shutting down; retry another instance');
+  });
+  // An answer finished during shutdown closes its connection, so an idle keep-alive socket cannot hold the close up.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  registerAuth(app, { apiKey, publicReads: config.publicReads });
+  const metrics = new Metrics();
+  instrumentHttp(app, metrics);
+  const stopInstrumenting = instrumentStore(savepoint.store, metrics);
+  await registerOpenApi(app);
+
+  // Domains see the resolved key in `config.apiKey`, so one that checks the key itself needs no file access.
+  const pluginOptions: DomainPluginOptions = {
+    savepoint,
+    config: Object.freeze({ ...config, apiKey }),
+    metrics,
+  };
+  await app.register(operationsRoutes, pluginOptions);
+  for (const plugin of options.domains ?? domainPlugins) await app.register(plugin, pluginOptions);
+
+  let stopSweeper: (() => Promise<void>) | undefined;
+  app.addHook('onReady', async () => {
+    if (config.sweepIntervalMs === 0) return;
+    stopSweeper = startSweeper(savepoint.store, {
+      intervalMs: config.sweepIntervalMs,
+      onSweep: (totals) =>
+        app.log.info({ removed: totals.documents, streams: totals.streams }, 'swept expired records'),
+      onError: (error) => app.log.warn({ err: error }, 'the background sweep failed; it will run again'),
+    });
+  });
+  app.addHook('onClose', async () => {
+    await stopSweeper?.();
+    stopInstrumenting();
+  });
+  return app;
+}

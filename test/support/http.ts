@@ -1,0 +1,110 @@
+/**
+ * Helpers for HTTP tests: a server on the memory driver with a known API key, reachable through
+ * `app.inject()` (fast, no socket) or, after `listen()`, over a real socket.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type Config, type ConfigEnv, loadConfig } from '../../src/config.js';
+import { buildServer } from '../../src/http/server.js';
+import { openSavepoint, type Savepoint, type SavepointOptions } from '../../src/savepoint.js';
+
+export const TEST_API_KEY = 'test-key-0123456789abcdef';
+
+export interface TestServer {
+  readonly app: FastifyInstance;
+  readonly savepoint: Savepoint;
+  readonly config: Config;
+  /** The API key the server accepts. */
+  readonly apiKey: string;
+  /** `Authorization` header carrying the key. */
+  readonly auth: { readonly authorization: string };
+  /** `app.inject` with the API key added unless `headers.authorization` is given (pass `null` to send none). */
+  request(options: TestRequest): Promise<LightMyRequestResponse>;
+  /** Listens on 127.0.0.1 with a free port; returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestRequest extends Omit<InjectOptions, 'headers'> {
+  readonly headers?: Record<string, string | undefined>;
+  /** Send no Authorization header. */
+  readonly anonymous?: boolean;
+}
+
+export interface TestServerOptions {
+  /** Environment settings on top of the test defaults (an API key, no background sweeper). */
+  readonly env?: ConfigEnv;
+  /** Savepoint options; default `{ url: 'memory:' }`. */
+  readonly savepoint?: SavepointOptions;
+  /** Use this data dir (for api-key tests) instead of a fresh temporary one. */
+  readonly dataDir?: string;
+}
+
+/** Builds a server on a fresh memory store; close it with `close()`. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const ownDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'savepoint-http-')) : undefined;
+  const config = loadConfig({
+    env: {
+      SAVEPOINT_API_KEY: TEST_API_KEY,
+      SAVEPOINT_SWEEP_INTERVAL: '0',
+      SAVEPOINT_DATA_DIR: options.dataDir ?? ownDir,
+      ...options.env,
+    },
+  });
+  const savepoint = await openSavepoint(options.savepoint ?? { url: 'memory:' });
+  const app = await buildServer({ savepoint, config });
+  const apiKey = config.apiKey ?? TEST_API_KEY;
+  const auth = { authorization: `Bearer ${apiKey}` };
+  return {
+    app,
+    savepoint,
+    config,
+    apiKey,
+    auth,
+    request({ anonymous, headers, ...rest }) {
+      const merged: Record<string, string> = anonymous === true ? {} : { ...auth };
+      for (const [name, value] of Object.entries(headers ?? {})) {
+        if (value === undefined) delete merged[name];
+        else merged[name] = value;
+      }
+      return app.inject({ ...rest, headers: merged });
+    },
+    async listen() {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') throw new Error('no TCP address');
+      return `http://127.0.0.1:${address.port}`;
+    },
+    async close() {
+      await app.close();
+      await savepoint.close();
+      if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The parsed JSON body of an answer. */
+export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
+  return JSON.parse(response.body) as T;
+}
+
+/** Asserts that an answer is a problem document with this status and code; returns the document. */
+export function expectProblem(
+  response: LightMyRequestResponse,
+  status: number,
+  code: string,
+): Record<string, unknown> & { detail: string } {
+  const type = String(response.headers['content-type']);
+  const body = JSON.parse(response.body) as Record<string, unknown> & { detail: string };
+  const summary = `${response.statusCode} ${response.body}`;
+  if (response.statusCode !== status || body.code !== code || !type.startsWith('application/problem+json')) {
+    throw new Error(`expected ${status} ${code} problem+json, got ${summary} (${type})`);
+  }
+  for (const field of ['type', 'title', 'status', 'code', 'detail']) {
+    if (!(field in body)) throw new Error(`problem document lacks ${field}: ${summary}`);
+  }
+  if (body.status !== status) throw new Error(`problem status ${String(body.status)} differs from ${status}`);
+  return body;
+}
