@@ -1,0 +1,305 @@
+/**
+ * A scripted poker player for the example server, and a demo that seats a table of them.
+ *
+ *   node --import tsx examples/card-game/client.ts [--url http://127.0.0.1:8790] [--table demo]
+ *       [--players alice,bob,carol] [--actions 200]
+ *
+ * Each player follows the table through server-sent events, acts when it is its turn, and when
+ * the server goes away (kill -9 it), keeps retrying a reconnect with its token and `lastEventSeq`,
+ * then carries on from the events it missed. It checks that every event arrives exactly once, in order.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { Action, PlayerView, PublicTable } from './poker.js';
+
+/** An event as a player saw it. */
+export interface SeenEvent {
+  readonly seq: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** A move the server acknowledged (durably written), with the table it answered. */
+export interface Ack {
+  readonly seq: number;
+  readonly action: Action;
+  readonly view: PlayerView;
+}
+
+export interface CardClientOptions {
+  /** Stop acting after this many moves. Default: no limit. */
+  readonly maxActions?: number;
+  /** Random source for the strategy; default `Math.random`. */
+  readonly random?: () => number;
+  /** Called for every event, for logging. */
+  readonly onEvent?: (event: SeenEvent) => void;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+async function call(url: string, init: { method?: string; body?: unknown } = {}): Promise<Answer> {
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { 'content-type': 'application/json' },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export class CardClient {
+  readonly baseUrl: string;
+  readonly tableId: string;
+  readonly playerId: string;
+  token: string;
+  /** Every event seen, in order; a gap or a duplicate is recorded in {@link problems}. */
+  readonly events: SeenEvent[] = [];
+  readonly acks: Ack[] = [];
+  /** Moves sent when the connection died, whose outcome is unknown. */
+  readonly unacknowledged: Action[] = [];
+  readonly problems: string[] = [];
+  /** This player's hole cards, by hand number. */
+  readonly cardsByHand = new Map<number, string[]>();
+  table: PublicTable | undefined;
+  connected = false;
+  readonly #options: CardClientOptions;
+  #stream: IncomingMessage | undefined;
+  #acting = false;
+  #active = false;
+
+  constructor(
+    baseUrl: string,
+    tableId: string,
+    playerId: string,
+    token: string,
+    options: CardClientOptions = {},
+  ) {
+    this.baseUrl = baseUrl;
+    this.tableId = tableId;
+    this.playerId = playerId;
+    this.token = token;
+    this.#options = options;
+  }
+
+  get lastSeq(): number {
+    return this.events.at(-1)?.seq ?? 0;
+  }
+
+  /** Reads the table and this player's cards (with the current token). */
+  async refreshView(): Promise<void> {
+    const query = `playerId=${encodeURIComponent(this.playerId)}&token=${encodeURIComponent(this.token)}`;
+    const answer = await call(`${this.baseUrl}/tables/${this.tableId}/view?${query}`);
+    if (answer.status !== 200) throw new Error(`view: ${answer.status} ${JSON.stringify(answer.body)}`);
+    this.#see(answer.body.view as PlayerView);
+  }
+
+  /** Opens the event stream from the last seq seen and starts playing. Resolves once connected. */
+  async play(): Promise<void> {
+    this.#active = true;
+    const query = `playerId=${encodeURIComponent(this.playerId)}&token=${encodeURIComponent(this.token)}`;
+    const url = new URL(`${this.baseUrl}/tables/${this.tableId}/events?${query}`);
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      httpRequest(url, { agent: false, headers: { 'last-event-id': String(this.lastSeq) } }, resolve)
+        .on('error', reject)
+        .end();
+    });
+    if (response.statusCode !== 200) {
+      response.resume();
+      throw new Error(`events: ${response.statusCode}`);
+    }
+    this.#stream = response;
+    this.connected = true;
+    let buffer = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = new Map<string, string>();
+        for (const line of frame.split('\n')) {
+          if (line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          fields.set(line.slice(0, colon), line.slice(colon + 2));
+        }
+        const id = fields.get('id');
+        if (id === undefined) continue;
+        const data = JSON.parse(fields.get('data') ?? '{}') as Record<string, unknown>;
+        this.#receive({ seq: Number(id), type: fields.get('event') ?? 'message', data });
+      }
+    });
+    const lost = (): void => {
+      this.connected = false;
+    };
+    response.on('close', lost);
+    response.on('error', lost);
+    this.#maybeAct();
+  }
+
+  /** Stops playing and closes the stream. */
+  stop(): void {
+    this.#active = false;
+    this.#stream?.destroy();
+    this.connected = false;
+  }
+
+  /**
+   * Reclaims the seat: sends the token and the last seq seen, takes the rotated token, and appends
+   * the missed events. Answers the server's status (200 on success).
+   */
+  async reconnect(): Promise<number> {
+    const answer = await call(`${this.baseUrl}/tables/${this.tableId}/reconnect`, {
+      method: 'POST',
+      body: { playerId: this.playerId, token: this.token, lastEventSeq: this.lastSeq },
+    });
+    if (answer.status !== 200) return answer.status;
+    this.token = answer.body.token as string;
+    for (const event of answer.body.missedEvents as Array<SeenEvent & { at: string }>) {
+      this.#receive({ seq: event.seq, type: event.type, data: event.data });
+    }
+    if (this.lastSeq !== answer.body.lastSeq)
+      this.problems.push(
+        `after reconnect at seq ${this.lastSeq}, the server is at ${String(answer.body.lastSeq)}`,
+      );
+    this.#see(answer.body.view as PlayerView);
+    return 200;
+  }
+
+  #see(view: PlayerView): void {
+    this.table = view;
+    if (view.yourCards.length > 0) this.cardsByHand.set(view.hand, view.yourCards);
+  }
+
+  #receive(event: SeenEvent): void {
+    if (event.seq <= this.lastSeq) {
+      this.problems.push(`duplicate event ${event.seq}`);
+      return;
+    }
+    if (event.seq !== this.lastSeq + 1) this.problems.push(`gap: event ${event.seq} after ${this.lastSeq}`);
+    this.events.push(event);
+    this.#options.onEvent?.(event);
+    const table = event.data.table as PublicTable | undefined;
+    if (table !== undefined) {
+      this.table = table;
+      // A new hand dealt new cards; the view has them.
+      if (
+        event.type === 'hand-won' ||
+        (this.cardsByHand.get(table.hand) === undefined && table.phase !== 'finished')
+      )
+        void this.refreshView().catch(() => undefined);
+    }
+    this.#maybeAct();
+  }
+
+  #maybeAct(): void {
+    const table = this.table;
+    if (
+      !this.#active ||
+      this.#acting ||
+      !this.connected ||
+      table === undefined ||
+      table.toAct !== this.playerId
+    )
+      return;
+    if (this.acks.length >= (this.#options.maxActions ?? Number.POSITIVE_INFINITY)) return;
+    const action = this.#choose(table);
+    this.#acting = true;
+    call(`${this.baseUrl}/tables/${this.tableId}/act`, {
+      method: 'POST',
+      body: { playerId: this.playerId, token: this.token, action },
+    }).then(
+      (answer) => {
+        this.#acting = false;
+        if (answer.status === 200) {
+          const view = answer.body.view as PlayerView;
+          const seq = answer.body.seq as number;
+          this.acks.push({ seq, action, view });
+          if (view.yourCards.length > 0) this.cardsByHand.set(view.hand, view.yourCards);
+          // The answer may overtake the stream; the newer of the two says whose turn it is.
+          if (seq > this.lastSeq) this.table = view;
+        }
+        // 409 ILLEGAL_MOVE: the table moved on meanwhile; the stream will say what happened.
+        this.#maybeAct();
+      },
+      () => {
+        this.#acting = false;
+        this.unacknowledged.push(action);
+      },
+    );
+  }
+
+  #choose(table: PublicTable): Action {
+    const random = this.#options.random ?? Math.random;
+    const owed = table.bet - (table.committed[this.playerId] ?? 0);
+    if (owed > 0) return random() < 0.85 ? 'call' : 'fold';
+    return random() < 0.7 ? 'check' : 'bet';
+  }
+}
+
+/** Creates a table and answers each player's token. */
+export async function createTable(
+  baseUrl: string,
+  tableId: string,
+  players: readonly string[],
+): Promise<Record<string, string>> {
+  const answer = await call(`${baseUrl}/tables`, { method: 'POST', body: { tableId, players } });
+  if (answer.status !== 201) throw new Error(`create table: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body.tokens as Record<string, string>;
+}
+
+async function demo(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8790' },
+      table: { type: 'string', default: `demo-${Date.now().toString(36)}` },
+      players: { type: 'string', default: 'alice,bob,carol' },
+      actions: { type: 'string', default: '200' },
+    },
+  });
+  const players = values.players.split(',');
+  const tokens = await createTable(values.url, values.table, players);
+  console.log(`table ${values.table} seated ${players.join(', ')}`);
+  const clients = players.map(
+    (player) =>
+      new CardClient(values.url, values.table, player, tokens[player] as string, {
+        maxActions: Number(values.actions),
+        onEvent: (event) => {
+          if (player !== players[0]) return;
+          const table = event.data.table as PublicTable | undefined;
+          const summary = table === undefined ? '' : ` pot=${table.pot} chips=${JSON.stringify(table.chips)}`;
+          console.log(
+            `#${event.seq} ${event.type} ${JSON.stringify({ ...event.data, table: undefined })}${summary}`,
+          );
+        },
+      }),
+  );
+  for (const client of clients) {
+    await client.refreshView();
+    await client.play();
+  }
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (clients.some((client) => client.table?.phase === 'finished')) break;
+    // A player who has made its moves sits out, which stalls the table: the demo is over.
+    if (clients.some((client) => client.acks.length >= Number(values.actions))) break;
+    for (const client of clients) {
+      if (client.connected) continue;
+      const status = await client.reconnect().catch(() => 0);
+      if (status !== 200) continue;
+      console.log(`${client.playerId} reconnected at seq ${client.lastSeq}`);
+      await client.play().catch(() => undefined);
+    }
+  }
+  for (const client of clients) {
+    client.stop();
+    const verdict = client.problems.length === 0 ? 'no gaps, no duplicates' : client.problems.join('; ');
+    console.log(
+      `${client.playerId}: ${client.events.length} events, ${client.acks.length} moves, ${verdict}`,
+    );
+  }
+  console.log(`winner: ${clients[0]?.table?.winner ?? 'none'}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await demo();

@@ -1,0 +1,414 @@
+/**
+ * The games API (API.md §Games): persist, events, restore, connection tokens, reconnect, delete,
+ * and the server-sent event stream. Every rule lives in {@link Games}; these handlers translate
+ * HTTP (headers, status codes, SSE framing) and nothing else.
+ */
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EventInput, JsonObject } from '../../engine/types.js';
+import { invalidInput, SavepointError } from '../../errors.js';
+import { resolveApiKey } from '../../http/api-key.js';
+import { keyMatches, SECURITY_SCHEME } from '../../http/auth.js';
+import type { DomainPlugin } from '../../http/domain-plugin.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
+import { problemFor } from '../../http/problem.js';
+import { reserveCollections } from '../../http/reserved-collections.js';
+import { problemResponses } from '../../http/schemas.js';
+import type { GameEventFeed } from './event-feed.js';
+import { FAILURE_COLLECTION, GAME_COLLECTION, type GameEvent, TOKEN_COLLECTION } from './game-record.js';
+import { Games } from './games.js';
+import {
+  AppendBody,
+  AppendResponse,
+  ConnectionTokenResponse,
+  EventsQuery,
+  EventsResponse,
+  GameParams,
+  GameRecordSchema,
+  PersistBody,
+  PersistResponse,
+  ReconnectBody,
+  ReconnectResponse,
+  StreamQuery,
+  TokenQuery,
+} from './games.schema.js';
+import { preciseNow } from './seat-races.js';
+
+const tags = ['games'];
+
+/** A comment line on idle streams, so proxies and clients see the connection is alive. */
+export const SSE_HEARTBEAT_MS = 15_000;
+
+type Params = { gameId: string };
+
+const NO_STORE = 'no-store';
+
+function assertSameGame(pathGameId: string, bodyGameId: string | undefined): void {
+  if (bodyGameId !== undefined && bodyGameId !== pathGameId)
+    throw invalidInput(`The body gameId "${bodyGameId}" differs from the path gameId "${pathGameId}"`);
+}
+
+/** `Last-Event-ID` wins over `?lastEventId=`: a browser's EventSource resends the header with a newer value. */
+function lastEventIdOf(header: string | string[] | undefined, query: number | undefined): number {
+  const value = Array.isArray(header) ? header[header.length - 1] : header;
+  if (value === undefined || value.trim() === '') return query ?? 0;
+  if (!/^\d{1,15}$/.test(value.trim()))
+    throw invalidInput('Last-Event-ID must be an event seq (an integer >= 0)');
+  return Number(value.trim());
+}
+
+/** One server-sent event. Types cannot hold line breaks (the engine refuses control characters) and JSON has none. */
+function sseFrame(event: GameEvent): string {
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+/** `/api/game/{gameId}/…`. */
+export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metrics }) => {
+  const games = new Games(savepoint.store, { tokenTtlMs: config.tokenTtlMs, gameTtlMs: config.gameTtlMs });
+  // The stream takes the key or a player token, so it checks the key itself (auth: 'none').
+  const apiKey = (await resolveApiKey(config)).key;
+  reserveCollections([GAME_COLLECTION], { owner: 'the games module' });
+  reserveCollections([TOKEN_COLLECTION, FAILURE_COLLECTION], { owner: 'the games module', hidden: true });
+
+  const reconnects = metrics.counter<'outcome'>({
+    name: 'game_reconnects_total',
+    help: 'Reconnect attempts, by outcome (ok or the error code)',
+    labelNames: ['outcome'],
+  });
+  const streamsOpen = metrics.gauge({ name: 'game_streams_open', help: 'Open game event streams (SSE)' });
+
+  const arrivals = trackArrivals(app);
+
+  /** Open streams, ended when the server closes so that `close()` does not wait on them. */
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
+
+  app.post<{ Params: Params; Body: PersistBody }>(
+    '/api/game/:gameId/persist',
+    {
+      schema: {
+        tags,
+        summary: 'Persist a game snapshot',
+        description:
+          'Creates the game or replaces its snapshot. players, phase and status default to their stored values. ' +
+          'status "completed" completes the game in the same commit: events and reconnects then answer 410, and the ' +
+          'game, its events and its tokens expire after SAVEPOINT_GAME_TTL. A completed game keeps accepting snapshots ' +
+          'but reopening it (status "active") needs forceOverwrite. A stale expectedVersion answers 409 unless ' +
+          'forceOverwrite is true; If-Match: "<version>" and If-None-Match: * work too and answer 412. ' +
+          'Answers ETag: "<version>".',
+        params: GameParams,
+        body: PersistBody,
+        response: { 200: PersistResponse, ...problemResponses(400, 401, 409, 410, 412, 413, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { gameId } = request.params;
+      const { gameId: bodyGameId, expectedVersion, ...input } = request.body;
+      assertSameGame(gameId, bodyGameId);
+      const condition = await writeCondition(savepoint.store, GAME_COLLECTION, gameId, {
+        ifMatch: request.headers['if-match'],
+        ifNoneMatch: request.headers['if-none-match'],
+        expectedVersion,
+      });
+      const pinned = condition.condition.mustNotExist === true ? 0 : condition.condition.expectedVersion;
+      const result = await underCondition(condition, () =>
+        games.persist(gameId, {
+          ...input,
+          // Checked as an object by the schema; the domain checks that it is plain JSON.
+          state: input.state as JsonObject,
+          ...(pinned === undefined ? {} : { expectedVersion: pinned }),
+        }),
+      );
+      reply.header('etag', entityTag(result.version));
+      return result;
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/api/game/:gameId/persist',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a game',
+        description:
+          'Removes the snapshot, the events and the tokens in one commit. Works on unreadable records too.',
+        params: GameParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 401, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      await games.delete(request.params.gameId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: Params; Body: AppendBody }>(
+    '/api/game/:gameId/events',
+    {
+      schema: {
+        tags,
+        summary: 'Append events, optionally with a snapshot',
+        description:
+          'The events, the optional state and phase, and the new last seq are written in one commit. ' +
+          'expectedSeq that is not the current last seq answers 409 and writes nothing. A completed game answers 410.',
+        params: GameParams,
+        body: AppendBody,
+        response: { 200: AppendResponse, ...problemResponses(400, 401, 404, 409, 410, 413, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { events, state, ...rest } = request.body;
+      const result = await games.appendEvents(request.params.gameId, {
+        ...rest,
+        // `unknown` from the schema; the domain checks that it is plain JSON.
+        events: events as EventInput[],
+        ...(state === undefined ? {} : { state: state as JsonObject }),
+      });
+      reply.header('etag', entityTag(result.version));
+      return result;
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: EventsQuery }>(
+    '/api/game/:gameId/events',
+    {
+      schema: {
+        tags,
+        summary: 'Read events',
+        description: 'Events with seq > after (default 0), ascending, at most limit (1-1000, default 100).',
+        params: GameParams,
+        querystring: EventsQuery,
+        response: { 200: EventsResponse, ...problemResponses(400, 401, 404, 422) },
+      },
+    },
+    async (request) => {
+      const { after, limit } = request.query;
+      const events = await games.readEvents(request.params.gameId, {
+        ...(after === undefined ? {} : { after }),
+        ...(limit === undefined ? {} : { limit }),
+      });
+      return { events };
+    },
+  );
+
+  app.get<{ Params: Params }>(
+    '/api/game/:gameId/restore',
+    {
+      schema: {
+        tags,
+        summary: 'Restore a game',
+        description:
+          'The last snapshot and the last event seq it reflects. Sends ETag: "<version>"; If-None-Match with it answers 304. ' +
+          'A stored record that cannot be read answers 422 CORRUPT_DATA saying what is damaged; persist with ' +
+          'forceOverwrite or delete the game to recover.',
+        params: GameParams,
+        response: {
+          200: GameRecordSchema,
+          304: { type: 'null', description: 'Not modified' },
+          ...problemResponses(400, 401, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const record = await games.restore(request.params.gameId);
+      reply.header('etag', entityTag(record.version));
+      if (notModified(request.headers['if-none-match'], record.version)) return reply.code(304).send();
+      return record;
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: { playerId: string } }>(
+    '/api/game/:gameId/connection-token',
+    {
+      schema: {
+        tags,
+        summary: "Issue a player's reconnect token",
+        description:
+          'A new token for the seat, replacing the previous one. It expires after SAVEPOINT_TOKEN_TTL. ' +
+          '403 FORBIDDEN if playerId is not one of the game players, 410 GAME_COMPLETED for a completed game.',
+        params: GameParams,
+        querystring: TokenQuery,
+        response: { 200: ConnectionTokenResponse, ...problemResponses(400, 401, 403, 404, 410, 422) },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', NO_STORE);
+      return games.issueToken(request.params.gameId, request.query.playerId);
+    },
+  );
+
+  app.post<{ Params: Params; Body: ReconnectBody }>(
+    '/api/game/:gameId/reconnect',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags,
+        summary: 'Reclaim a seat with a reconnect token',
+        description:
+          'No API key: the token is the credential. On success the token is rotated (the answer carries the new one) ' +
+          'and missedEvents holds the events after lastEventSeq (all when absent) up to gameState.lastSeq. ' +
+          'lastEventSeq negative or beyond the last event: 400 INVALID_INPUT, and the token is not spent. ' +
+          '401 TOKEN_INVALID: unknown, for another game or player, or already used. 401 TOKEN_EXPIRED. ' +
+          '409 SEAT_TAKEN: a concurrent reconnect for the seat won. 410 GAME_COMPLETED. ' +
+          '429 RATE_LIMITED after repeated failures for the seat (Retry-After says when to retry).',
+        params: GameParams,
+        body: ReconnectBody,
+        security: [],
+        response: { 200: ReconnectResponse, ...problemResponses(400, 401, 409, 410, 422, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { gameId } = request.params;
+      const { gameId: bodyGameId, ...input } = request.body;
+      reply.header('cache-control', NO_STORE);
+      try {
+        assertSameGame(gameId, bodyGameId);
+        const receivedAt = arrivals(request);
+        const result = await games.reconnect(gameId, {
+          ...input,
+          ...(receivedAt === undefined ? {} : { receivedAt }),
+        });
+        reconnects.inc({ outcome: 'ok' });
+        return result;
+      } catch (error) {
+        reconnects.inc({ outcome: error instanceof SavepointError ? error.code : 'INTERNAL' });
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: StreamQuery }>(
+    '/api/game/:gameId/stream',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags,
+        summary: 'Stream events (server-sent events)',
+        description:
+          'Send the API key, or playerId and token (checked, not rotated). Each event is `id: <seq>`, ' +
+          '`event: <type>` and `data: <the event data as JSON>`. The stream first replays every event after ' +
+          'Last-Event-ID (the header, or ?lastEventId= for clients that cannot set headers; the header wins), then ' +
+          'sends new events as they are written, through this or any other instance, without gaps or duplicates. ' +
+          `A comment line is sent every ${SSE_HEARTBEAT_MS / 1000} s. The stream ends when the game is deleted. ` +
+          'Last-Event-ID beyond the last event: 400 INVALID_INPUT.',
+        params: GameParams,
+        querystring: StreamQuery,
+        security: [{ [SECURITY_SCHEME]: [] }, {}],
+        response: {
+          200: { type: 'string', description: 'text/event-stream' },
+          ...problemResponses(400, 401, 404, 410, 422, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { gameId } = request.params;
+      const { playerId, token, lastEventId } = request.query;
+      const after = lastEventIdOf(request.headers['last-event-id'], lastEventId);
+      if (playerId === undefined && token === undefined) assertApiKey(request, apiKey);
+      const abort = new AbortController();
+      // Every check happens before the stream opens, so failures are ordinary problem answers.
+      const feed = await games.openFeed(gameId, {
+        after,
+        signal: abort.signal,
+        ...(playerId === undefined ? {} : { playerId }),
+        ...(token === undefined ? {} : { token }),
+      });
+      await streamEvents(
+        reply,
+        feed,
+        abort,
+        streams,
+        () => streamsOpen.inc(),
+        () => streamsOpen.dec(),
+      );
+    },
+  );
+};
+
+/**
+ * The earliest time the server can vouch a request was sent by: a reconnect for a token that a
+ * winner just replaced counts as racing it (SEAT_TAKEN) when it arrived before the winner's answer
+ * went out (see GamesOptions.seatRaceWindowMs). The first request on a connection was sent no later
+ * than the connection was accepted; a burst of requests on fresh connections is accepted at once,
+ * then queues for the CPU, so this is fairer than the time the request is parsed. A later request
+ * on a kept-alive connection counts from when it is parsed, so a reuse of a spent token, sent after
+ * the answer, is never mistaken for a race.
+ */
+function trackArrivals(app: FastifyInstance): (request: FastifyRequest) => number | undefined {
+  const acceptedAt = new WeakMap<object, number>();
+  const arrivals = new WeakMap<FastifyRequest, number>();
+  const onConnection = (socket: object): void => {
+    acceptedAt.set(socket, preciseNow());
+  };
+  app.server.on('connection', onConnection);
+  app.addHook('onClose', async () => {
+    app.server.off('connection', onConnection);
+  });
+  app.addHook('onRequest', async (request) => {
+    const socket = request.raw.socket;
+    const accepted = acceptedAt.get(socket);
+    // Only the first request may use the accept time; later ones on the connection count from now.
+    acceptedAt.delete(socket);
+    arrivals.set(request, accepted ?? preciseNow());
+  });
+  return (request) => arrivals.get(request);
+}
+
+function assertApiKey(request: FastifyRequest, apiKey: string): void {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '');
+  if (match === null || !keyMatches(match[1] as string, apiKey)) {
+    throw new SavepointError(
+      'UNAUTHORIZED',
+      'This stream needs the API key (Authorization: Bearer <key>) or ?playerId=&token= with a reconnect token',
+    );
+  }
+}
+
+/** Writes the feed as server-sent events until the client leaves, the feed ends, or the server closes. */
+async function streamEvents(
+  reply: FastifyReply,
+  feed: GameEventFeed,
+  abort: AbortController,
+  streams: Set<() => void>,
+  opened: () => void,
+  closed: () => void,
+): Promise<void> {
+  reply.hijack();
+  const response: ServerResponse = reply.raw;
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': NO_STORE,
+    connection: 'keep-alive',
+    // Tells nginx-style proxies not to buffer the stream.
+    'x-accel-buffering': 'no',
+  });
+  response.write(': stream open\n\n');
+  const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), SSE_HEARTBEAT_MS);
+  const end = (): void => abort.abort();
+  streams.add(end);
+  // The response's 'close', not the request's: a GET request 'closes' as soon as it has been read.
+  response.once('close', end);
+  opened();
+  try {
+    for await (const event of feed) {
+      if (!response.write(sseFrame(event)) && !abort.signal.aborted) {
+        // A slow client: wait for its buffer to drain (or for it to leave) before writing more.
+        await Promise.race([once(response, 'drain'), once(abort.signal, 'abort')]);
+      }
+    }
+  } catch (error) {
+    // The stream is open, so a failure (storage down, a corrupt event) is told as an SSE error event.
+    if (!response.destroyed)
+      response.write(`event: error\ndata: ${JSON.stringify(problemFor(error).problem)}\n\n`);
+  } finally {
+    clearInterval(heartbeat);
+    streams.delete(end);
+    response.off('close', end);
+    closed();
+    await feed.return();
+    if (!response.destroyed) response.end();
+  }
+}

@@ -1,0 +1,744 @@
+/**
+ * Games that survive kill -9 (seed 003, API.md §Games): snapshots, an append-only event log,
+ * reconnect tokens, and a live event feed, all on the engine.
+ *
+ * Records:
+ * - `game/{gameId}`: the snapshot ({@link StoredGame}); its `version` is the game's version.
+ * - stream `game:{gameId}`: the event log, seq 1, 2, 3, ... without gaps.
+ * - `game-token/{gameId}/{playerId}`: a seat's reconnect token, hashed ({@link TokenRecord}).
+ * - `game-reconnect-failures/{gameId}/{playerId}`: failed attempts in the current window.
+ *
+ * Every write is one commit with conditions, so the snapshot and the stream head move together or
+ * not at all, and a seat claim holds across instances (no in-process lock). Nothing is loaded at
+ * start: the first call for a game reads it.
+ */
+import { retryOnConflict } from '../../engine/retry.js';
+import type { Store } from '../../engine/store.js';
+import type {
+  AppendResult,
+  CommitOp,
+  DocumentWriteResult,
+  EventInput,
+  JsonObject,
+  StoredDocument,
+} from '../../engine/types.js';
+import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
+import { GameEventFeed, type GameFeedOptions } from './event-feed.js';
+import {
+  assertEvents,
+  assertPhase,
+  assertPlayers,
+  assertState,
+  assertStatus,
+  assertWholeNumber,
+  isObject,
+} from './game-input.js';
+import {
+  assertId,
+  corruptGame,
+  FAILURE_COLLECTION,
+  GAME_COLLECTION,
+  type GameEvent,
+  type GameRecord,
+  type GameStatus,
+  isJsonObject,
+  parseStoredGame,
+  type StoredGame,
+  seatKey,
+  storedGameToJson,
+  streamOf,
+  TOKEN_COLLECTION,
+  toGameEvent,
+  toGameRecord,
+  toIso,
+} from './game-record.js';
+import { GameTracker, type TrackedGame, type TrackerOptions } from './game-tracker.js';
+import { preciseNow, SeatRaces } from './seat-races.js';
+import {
+  hashToken,
+  newToken,
+  parseTokenRecord,
+  sameHash,
+  type TokenRecord,
+  tokenRecordToJson,
+} from './tokens.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Settings of the games domain; every one has a default. */
+export interface GamesOptions {
+  /** How long a reconnect token works (`SAVEPOINT_TOKEN_TTL`). Default 30 minutes. */
+  readonly tokenTtlMs?: number;
+  /** How long a completed game, its events and tokens are kept (`SAVEPOINT_GAME_TTL`). Default 7 days. */
+  readonly gameTtlMs?: number;
+  /**
+   * How long a token's record outlives the token, so that using it answers `TOKEN_EXPIRED`
+   * rather than `TOKEN_INVALID`. Default 24 hours.
+   */
+  readonly expiredTokenRetentionMs?: number;
+  /** Failed reconnects per seat within `failureWindowMs` before `RATE_LIMITED`. Default 10. */
+  readonly maxReconnectFailures?: number;
+  /** The window failed reconnects are counted in; it restarts with each failure. Default 60 seconds. */
+  readonly failureWindowMs?: number;
+  /**
+   * Telling a lost seat race (`SEAT_TAKEN`) from a reuse of a spent token (`TOKEN_INVALID`): both
+   * present the token a winning reconnect just replaced, but a racer sent it before the winner's
+   * answer could reach anyone. So a winner holds its answer until no racing request has arrived for
+   * this long: requests that arrive during the hold raced it, and a reuse, sent after the answer,
+   * arrives after it. A lone reconnect is therefore answered this much later. 0 answers at once;
+   * then only requests that arrived before the rotation count as racing. Default 100 ms.
+   */
+  readonly seatRaceWindowMs?: number;
+  /** The longest a winner holds its answer while racing requests keep arriving. Default 2,000 ms. */
+  readonly seatRaceMaxHoldMs?: number;
+}
+
+/** `POST /api/game/{gameId}/persist`. */
+export interface PersistInput {
+  readonly state: JsonObject;
+  /** The seated players; default: unchanged (`[]` for a new game). Only they can get tokens. */
+  readonly players?: readonly string[];
+  /** Default: unchanged (`null` for a new game). */
+  readonly phase?: string;
+  /**
+   * Default: unchanged (`active` for a new game). `completed` makes the game read-only for events
+   * and reconnects and sets it, its events and its tokens to expire after `gameTtlMs`.
+   */
+  readonly status?: GameStatus;
+  /** The version the caller last saw; `0` means "create only". Stale: `VERSION_CONFLICT`. */
+  readonly expectedVersion?: number;
+  /** Write even if `expectedVersion` is stale, or the game is completed (reopening it) or unreadable. */
+  readonly forceOverwrite?: boolean;
+}
+
+export interface PersistResult {
+  readonly success: true;
+  readonly persistedAt: string;
+  readonly version: number;
+}
+
+/** `POST /api/game/{gameId}/events`. */
+export interface AppendEventsInput {
+  /** 1 to 10,000 events; `type` is 1–200 characters, `data` any JSON (default `null`). */
+  readonly events: readonly EventInput[];
+  /** A new snapshot, written in the same commit as the events. Default: unchanged. */
+  readonly state?: JsonObject;
+  /** Default: unchanged. */
+  readonly phase?: string;
+  /** The seq of the last event the caller knows of (0 for none). Stale: `VERSION_CONFLICT`. */
+  readonly expectedSeq?: number;
+}
+
+export interface AppendEventsResult {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** The game's version after the append. */
+  readonly version: number;
+}
+
+export interface ReadEventsOptions {
+  /** Events with `seq > after`. Default 0. */
+  readonly after?: number;
+  /** 1 to 1000. Default 100. */
+  readonly limit?: number;
+}
+
+export interface ConnectionToken {
+  /** The secret; show it to the player only. Savepoint keeps its hash. */
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly playerId: string;
+}
+
+/** `POST /api/game/{gameId}/reconnect`. */
+export interface ReconnectInput {
+  readonly playerId: string;
+  readonly reconnectToken: string;
+  /** The last seq the player saw; `missedEvents` holds the events after it (all when absent). */
+  readonly lastEventSeq?: number;
+  /**
+   * When the request arrived, as {@link preciseNow}; default: when `reconnect` is called. Servers
+   * pass their earliest timestamp: a request for the token a winning reconnect replaced is a
+   * concurrent loser (`SEAT_TAKEN`) if it arrived before the winner was answered (see
+   * `seatRaceWindowMs`), and a reuse (`TOKEN_INVALID`) after.
+   */
+  readonly receivedAt?: number;
+}
+
+export interface ReconnectResult {
+  readonly success: true;
+  readonly gameState: GameRecord;
+  readonly reconnectedAt: string;
+  /** Events after `lastEventSeq`, up to `gameState.lastSeq`, so that snapshot and events agree. */
+  readonly missedEvents: GameEvent[];
+  /** The rotated token; the one just used no longer works. */
+  readonly reconnectToken: string;
+  readonly tokenExpiresAt: string;
+}
+
+/** Who opens a feed: the server (no token) or a player with a token, which is checked but not rotated. */
+export interface OpenFeedOptions extends GameFeedOptions {
+  readonly playerId?: string;
+  readonly token?: string;
+}
+
+interface LoadedGame {
+  readonly document: StoredDocument;
+  readonly game: StoredGame;
+}
+
+interface Seat {
+  readonly loaded: LoadedGame;
+  readonly tokenDocument: StoredDocument;
+  readonly token: TokenRecord;
+}
+
+/** Carries an error through `retryOnConflict` without another attempt. */
+class StopRetry extends Error {
+  readonly error: SavepointError;
+  constructor(error: SavepointError) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+async function retryUnlessStopped<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await retryOnConflict(step);
+  } catch (error) {
+    throw error instanceof StopRetry ? error.error : error;
+  }
+}
+
+const MAX_TOKEN_LENGTH = 256;
+const READ_PAGE = 10_000;
+
+const tokenInvalid = (gameId: string, playerId: string): SavepointError =>
+  new SavepointError(
+    'TOKEN_INVALID',
+    `This reconnect token is not valid for player "${playerId}" in game "${gameId}" (unknown, for another seat, or already used). Ask the game server for a new token, or start a new game.`,
+    { details: { gameId, playerId } },
+  );
+
+const gameCompleted = (gameId: string): SavepointError =>
+  new SavepointError('GAME_COMPLETED', `Game "${gameId}" is completed; start a new game`, {
+    details: { gameId },
+  });
+
+/** The games domain: construct once per store and share it. */
+export class Games {
+  readonly #store: Store;
+  readonly #tokenTtlMs: number;
+  readonly #gameTtlMs: number;
+  readonly #retentionMs: number;
+  readonly #maxFailures: number;
+  readonly #failureWindowMs: number;
+  readonly #races: SeatRaces;
+
+  constructor(store: Store, options: GamesOptions = {}) {
+    this.#store = store;
+    this.#tokenTtlMs = positive(options.tokenTtlMs, 30 * MINUTE, 'tokenTtlMs');
+    this.#gameTtlMs = positive(options.gameTtlMs, 7 * DAY, 'gameTtlMs');
+    this.#retentionMs = positive(options.expiredTokenRetentionMs, DAY, 'expiredTokenRetentionMs');
+    this.#maxFailures = positive(options.maxReconnectFailures, 10, 'maxReconnectFailures');
+    this.#failureWindowMs = positive(options.failureWindowMs, MINUTE, 'failureWindowMs');
+    this.#races = new SeatRaces(
+      nonNegative(options.seatRaceWindowMs, 100, 'seatRaceWindowMs'),
+      nonNegative(options.seatRaceMaxHoldMs, 2000, 'seatRaceMaxHoldMs'),
+    );
+  }
+
+  /**
+   * Writes a game's snapshot, creating the game if needed. `status: "completed"` completes it in
+   * the same commit: the game, its events and its tokens expire after `gameTtlMs`.
+   * Errors: `VERSION_CONFLICT` (stale `expectedVersion`), `GAME_COMPLETED` (reopening without
+   * `forceOverwrite`), `CORRUPT_DATA` (unreadable record, without `forceOverwrite`).
+   */
+  async persist(gameId: string, input: PersistInput): Promise<PersistResult> {
+    assertId(gameId, 'gameId');
+    if (!isObject(input)) throw invalidInput('persist takes { state, players?, phase?, status? }');
+    assertState(input.state, 'state');
+    if (input.players !== undefined) assertPlayers(input.players);
+    if (input.phase !== undefined) assertPhase(input.phase);
+    if (input.status !== undefined) assertStatus(input.status);
+    if (input.expectedVersion !== undefined) assertWholeNumber(input.expectedVersion, 'expectedVersion');
+    const force = input.forceOverwrite === true;
+    // Copied now: the caller may keep mutating its state while this call awaits.
+    const state = structuredClone(input.state);
+    const players = input.players === undefined ? undefined : [...input.players];
+    const expected = force ? undefined : input.expectedVersion;
+
+    return retryUnlessStopped(async () => {
+      const now = this.#store.now();
+      let current: LoadedGame | undefined;
+      try {
+        current = await this.#load(gameId);
+      } catch (error) {
+        // An unreadable record can only be replaced on purpose.
+        if (!force || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
+      }
+      if (expected !== undefined && (current?.document.version ?? 0) !== expected) {
+        throw new StopRetry(
+          versionConflict(
+            current === undefined
+              ? `Game "${gameId}" does not exist, so it is not at version ${expected}`
+              : `Game "${gameId}" is at version ${current.document.version}, not ${expected}; restore it and retry`,
+            { gameId, expectedVersion: expected, currentVersion: current?.document.version ?? 0 },
+          ),
+        );
+      }
+      const previous = current?.game;
+      const status = input.status ?? previous?.status ?? 'active';
+      if (previous?.status === 'completed' && status === 'active' && !force)
+        throw new StopRetry(gameCompleted(gameId));
+      const completing = status === 'completed' && previous?.status !== 'completed';
+      const game: StoredGame = {
+        state,
+        players: players ?? previous?.players ?? [],
+        phase: input.phase ?? previous?.phase ?? null,
+        status,
+        lastSeq: previous?.lastSeq ?? (await this.#store.streamHead(streamOf(gameId))),
+        completedAt: status === 'active' ? null : (previous?.completedAt ?? now),
+      };
+      let expiresAt: number | null = null;
+      if (completing) expiresAt = now + this.#gameTtlMs;
+      else if (status === 'completed') expiresAt = current?.document.expiresAt ?? null;
+      const ops: CommitOp[] = [
+        {
+          op: 'put',
+          collection: GAME_COLLECTION,
+          key: gameId,
+          value: storedGameToJson(game),
+          expiresAt,
+          ...(current === undefined
+            ? force
+              ? {}
+              : { mustNotExist: true }
+            : { expectedVersion: current.document.version }),
+        },
+      ];
+      // Completing or reopening moves the expiry of everything the game owns, in the same commit.
+      if (completing || (previous?.status === 'completed' && status === 'active')) {
+        ops.push({ op: 'expireStream', stream: streamOf(gameId), expiresAt });
+      }
+      if (completing && expiresAt !== null) ops.push(...(await this.#expireSeatsOps(gameId, expiresAt)));
+      const result = await this.#store.commit(ops);
+      const document = (result.results[0] as DocumentWriteResult).document;
+      return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
+    });
+  }
+
+  /**
+   * Appends events, and optionally a new snapshot and phase, in one commit: the stream head and
+   * the snapshot's `lastSeq` move together. Errors: `NOT_FOUND`, `GAME_COMPLETED`,
+   * `VERSION_CONFLICT` (stale `expectedSeq`), `CORRUPT_DATA`.
+   */
+  async appendEvents(gameId: string, input: AppendEventsInput): Promise<AppendEventsResult> {
+    assertId(gameId, 'gameId');
+    if (!isObject(input)) throw invalidInput('events takes { events, state?, phase?, expectedSeq? }');
+    assertEvents(input.events);
+    if (input.state !== undefined) assertState(input.state, 'state');
+    if (input.phase !== undefined) assertPhase(input.phase);
+    if (input.expectedSeq !== undefined) assertWholeNumber(input.expectedSeq, 'expectedSeq');
+    const events = structuredClone(input.events.map(({ type, data }) => ({ type, data: data ?? null })));
+    const state = input.state === undefined ? undefined : structuredClone(input.state);
+
+    return retryUnlessStopped(async () => {
+      const current = await this.#load(gameId);
+      if (current === undefined) throw new StopRetry(notFound(`Game "${gameId}" does not exist`, { gameId }));
+      const { game, document } = current;
+      if (game.status === 'completed') throw new StopRetry(gameCompleted(gameId));
+      if (input.expectedSeq !== undefined && input.expectedSeq !== game.lastSeq) {
+        throw new StopRetry(
+          versionConflict(
+            `Game "${gameId}" is at seq ${game.lastSeq}, not ${input.expectedSeq}; read the new events and retry`,
+            { gameId, expectedSeq: input.expectedSeq, lastSeq: game.lastSeq },
+          ),
+        );
+      }
+      const next: StoredGame = {
+        ...game,
+        state: state ?? game.state,
+        phase: input.phase ?? game.phase,
+        lastSeq: game.lastSeq + events.length,
+      };
+      const result = await this.#store.commit([
+        { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
+        {
+          op: 'put',
+          collection: GAME_COLLECTION,
+          key: gameId,
+          value: storedGameToJson(next),
+          expectedVersion: document.version,
+          expiresAt: document.expiresAt,
+        },
+      ]);
+      const append = result.results[0] as AppendResult;
+      const written = (result.results[1] as DocumentWriteResult).document;
+      return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
+    });
+  }
+
+  /** The stored game. Errors: `NOT_FOUND`; `CORRUPT_DATA` naming what is damaged. */
+  async restore(gameId: string): Promise<GameRecord> {
+    assertId(gameId, 'gameId');
+    const current = await this.#load(gameId);
+    if (current === undefined) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    return toGameRecord(gameId, current.game, current.document);
+  }
+
+  /** A page of the game's events, ascending. Errors: `NOT_FOUND`. */
+  async readEvents(gameId: string, options: ReadEventsOptions = {}): Promise<GameEvent[]> {
+    assertId(gameId, 'gameId');
+    const after = options.after ?? 0;
+    assertWholeNumber(after, 'after');
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
+      throw invalidInput('limit must be an integer from 1 to 1000');
+    if (!(await this.#exists(gameId))) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    const events = await this.#store.readStream(streamOf(gameId), { after, limit });
+    return events.map(toGameEvent);
+  }
+
+  /**
+   * Issues a reconnect token for a seated player, replacing the seat's previous token.
+   * Errors: `NOT_FOUND`, `FORBIDDEN` (not a player of the game), `GAME_COMPLETED`.
+   */
+  async issueToken(gameId: string, playerId: string): Promise<ConnectionToken> {
+    assertId(gameId, 'gameId');
+    assertId(playerId, 'playerId');
+    const current = await this.#load(gameId);
+    if (current === undefined) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    if (current.game.status === 'completed') throw gameCompleted(gameId);
+    if (!current.game.players.includes(playerId)) {
+      throw new SavepointError('FORBIDDEN', `Player "${playerId}" is not a player of game "${gameId}"`, {
+        details: { gameId, playerId },
+      });
+    }
+    const now = this.#store.now();
+    const token = newToken();
+    const record: TokenRecord = {
+      gameId,
+      playerId,
+      tokenHash: hashToken(token),
+      tokenExpiresAt: now + this.#tokenTtlMs,
+      issuedAt: now,
+      previousHash: null,
+      rotatedAt: null,
+    };
+    await this.#store.commit([this.#putToken(record)]);
+    return { token, expiresAt: toIso(record.tokenExpiresAt), playerId };
+  }
+
+  /**
+   * Gives a player their seat back: checks the token, rotates it, and answers the snapshot with
+   * the events the player missed. Of concurrent reconnects for one seat exactly one wins, by a
+   * conditional commit on the token's record; the rest get `SEAT_TAKEN`.
+   * Errors: `TOKEN_INVALID`, `TOKEN_EXPIRED`, `GAME_COMPLETED`, `SEAT_TAKEN`, `RATE_LIMITED`,
+   * `INVALID_INPUT` (`lastEventSeq` negative or beyond the last event).
+   */
+  async reconnect(gameId: string, input: ReconnectInput): Promise<ReconnectResult> {
+    assertId(gameId, 'gameId');
+    if (!isObject(input)) throw invalidInput('reconnect takes { playerId, reconnectToken, lastEventSeq? }');
+    assertId(input.playerId, 'playerId');
+    if (input.lastEventSeq !== undefined) assertWholeNumber(input.lastEventSeq, 'lastEventSeq');
+    const { playerId, lastEventSeq } = input;
+    const receivedAt = typeof input.receivedAt === 'number' ? input.receivedAt : preciseNow();
+    const seat = await this.#authenticate(gameId, playerId, input.reconnectToken, receivedAt);
+    const { game, document } = seat.loaded;
+    if (lastEventSeq !== undefined && lastEventSeq > game.lastSeq) {
+      throw invalidInput(
+        `lastEventSeq ${lastEventSeq} is beyond the last event of game "${gameId}" (${game.lastSeq})`,
+        {
+          gameId,
+          lastEventSeq,
+          lastSeq: game.lastSeq,
+        },
+      );
+    }
+
+    const key = seatKey(gameId, playerId);
+    const now = this.#store.now();
+    const token = newToken();
+    const rotated: TokenRecord = {
+      ...seat.token,
+      tokenHash: hashToken(token),
+      tokenExpiresAt: now + this.#tokenTtlMs,
+      issuedAt: now,
+      previousHash: seat.token.tokenHash,
+      rotatedAt: preciseNow(),
+    };
+    try {
+      await this.#store.commit([
+        { ...this.#putToken(rotated), expectedVersion: seat.tokenDocument.version },
+        { op: 'delete', collection: FAILURE_COLLECTION, key },
+      ]);
+    } catch (error) {
+      if (isSavepointError(error, 'VERSION_CONFLICT')) {
+        // Another reconnect won between our read and our commit; a winner held here holds on.
+        this.#races.raced(key, seat.token.tokenHash, preciseNow(), receivedAt);
+        throw seatTaken(gameId, playerId);
+      }
+      throw error;
+    }
+    const missedEvents = await this.#readRange(gameId, lastEventSeq ?? 0, game.lastSeq);
+    await this.#races.hold(key, seat.token.tokenHash, rotated.rotatedAt ?? preciseNow());
+    return {
+      success: true,
+      gameState: toGameRecord(gameId, game, document),
+      reconnectedAt: toIso(now),
+      missedEvents,
+      reconnectToken: token,
+      tokenExpiresAt: toIso(rotated.tokenExpiresAt),
+    };
+  }
+
+  /**
+   * Checks a player's token without rotating it (for read-only access such as the event stream)
+   * and answers the game. Same errors as {@link reconnect}, except `SEAT_TAKEN`.
+   */
+  async verifyToken(gameId: string, playerId: string, token: string): Promise<GameRecord> {
+    const receivedAt = preciseNow();
+    assertId(gameId, 'gameId');
+    assertId(playerId, 'playerId');
+    const seat = await this.#authenticate(gameId, playerId, token, receivedAt);
+    return toGameRecord(gameId, seat.loaded.game, seat.loaded.document);
+  }
+
+  /**
+   * Removes the game: snapshot, events, tokens and failure counters, in one commit.
+   * Works on unreadable records too. Errors: `NOT_FOUND` when there is nothing to remove.
+   */
+  async delete(gameId: string): Promise<void> {
+    assertId(gameId, 'gameId');
+    const stream = streamOf(gameId);
+    const [exists, head] = await Promise.all([this.#exists(gameId), this.#store.streamHead(stream)]);
+    if (!exists && head === 0) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    const ops: CommitOp[] = [
+      { op: 'delete', collection: GAME_COLLECTION, key: gameId },
+      { op: 'deleteStream', stream },
+    ];
+    for (const collection of [TOKEN_COLLECTION, FAILURE_COLLECTION]) {
+      for (const document of await this.#listSeats(collection, gameId)) {
+        ops.push({ op: 'delete', collection, key: document.key });
+      }
+    }
+    await this.#store.commit(ops);
+  }
+
+  /**
+   * A live feed of the game's events after `options.after`: the replay first, then new events as
+   * they commit (here or on another instance), with no gap and no duplicate. It checks nothing;
+   * see {@link openFeed}. End it with `break`, `return()` or the signal.
+   */
+  subscribe(gameId: string, options: GameFeedOptions = {}): GameEventFeed {
+    assertId(gameId, 'gameId');
+    if (options.after !== undefined) assertWholeNumber(options.after, 'after');
+    return new GameEventFeed(this.#store, gameId, options);
+  }
+
+  /**
+   * Checks access, then {@link subscribe}s. With `playerId` and `token`, the token is verified
+   * (not rotated). Errors: `NOT_FOUND`, the token errors, `INVALID_INPUT` when `after` is beyond
+   * the last event.
+   */
+  async openFeed(gameId: string, options: OpenFeedOptions = {}): Promise<GameEventFeed> {
+    assertId(gameId, 'gameId');
+    const after = options.after ?? 0;
+    assertWholeNumber(after, 'after');
+    let lastSeq: number;
+    if (options.playerId !== undefined || options.token !== undefined) {
+      if (options.playerId === undefined || options.token === undefined)
+        throw invalidInput('A player stream needs both playerId and token');
+      lastSeq = (await this.verifyToken(gameId, options.playerId, options.token)).lastSeq;
+    } else {
+      lastSeq = (await this.restore(gameId)).lastSeq;
+    }
+    if (after > lastSeq) {
+      throw invalidInput(`Last-Event-ID ${after} is beyond the last event of game "${gameId}" (${lastSeq})`, {
+        gameId,
+        after,
+        lastSeq,
+      });
+    }
+    return this.subscribe(gameId, options);
+  }
+
+  /**
+   * Persists a game the caller's server owns after each action and phase change: each call
+   * appends its event together with the current snapshot in one commit. See {@link GameTracker}.
+   */
+  track(gameId: string, game: TrackedGame, options: TrackerOptions = {}): GameTracker {
+    assertId(gameId, 'gameId');
+    return new GameTracker(this, gameId, game, options);
+  }
+
+  // ---- internals ----
+
+  /** Reads and checks the game's record; `undefined` when there is none. */
+  async #load(gameId: string): Promise<LoadedGame | undefined> {
+    let document: StoredDocument | undefined;
+    try {
+      document = await this.#store.get(GAME_COLLECTION, gameId);
+    } catch (error) {
+      if (isSavepointError(error, 'CORRUPT_DATA'))
+        throw corruptGame(gameId, 'its stored bytes are not valid JSON', error);
+      throw error;
+    }
+    if (document === undefined) return undefined;
+    return { document, game: parseStoredGame(gameId, document) };
+  }
+
+  /** Whether a record exists, readable or not. */
+  async #exists(gameId: string): Promise<boolean> {
+    try {
+      return (await this.#store.get(GAME_COLLECTION, gameId)) !== undefined;
+    } catch (error) {
+      if (isSavepointError(error, 'CORRUPT_DATA')) return true;
+      throw error;
+    }
+  }
+
+  /** Runs every check of a token, counting guesses towards the seat's rate limit. */
+  async #authenticate(gameId: string, playerId: string, token: unknown, receivedAt: number): Promise<Seat> {
+    const key = seatKey(gameId, playerId);
+    const failures = await this.#store.get(FAILURE_COLLECTION, key);
+    const count = isJsonObject(failures?.value) ? failures.value.failures : 0;
+    if (typeof count === 'number' && count >= this.#maxFailures) {
+      const retryAfterSeconds = Math.max(
+        1,
+        Math.ceil(((failures?.expiresAt ?? 0) - this.#store.now()) / 1000),
+      );
+      throw new SavepointError(
+        'RATE_LIMITED',
+        `Too many failed reconnects for player "${playerId}" in game "${gameId}"; retry in ${retryAfterSeconds} s`,
+        { details: { gameId, playerId, retryAfterSeconds } },
+      );
+    }
+    const [loaded, tokenDocument] = await Promise.all([
+      this.#load(gameId),
+      this.#store.get(TOKEN_COLLECTION, key),
+    ]);
+    // An unknown game or seat says as little as a wrong token does, and creates no counter.
+    if (loaded === undefined || !loaded.game.players.includes(playerId)) throw tokenInvalid(gameId, playerId);
+    if (tokenDocument === undefined || typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) {
+      await this.#countFailure(key);
+      throw tokenInvalid(gameId, playerId);
+    }
+    const record = parseTokenRecord(tokenDocument);
+    const presented = hashToken(token);
+    if (!sameHash(presented, record.tokenHash)) {
+      // The previous token, from a request that arrived before the rotation: it lost a race.
+      if (
+        record.previousHash !== null &&
+        record.rotatedAt !== null &&
+        sameHash(presented, record.previousHash) &&
+        this.#races.raced(key, record.previousHash, record.rotatedAt, receivedAt)
+      )
+        throw seatTaken(gameId, playerId);
+      await this.#countFailure(key);
+      throw tokenInvalid(gameId, playerId);
+    }
+    if (loaded.game.status === 'completed') throw gameCompleted(gameId);
+    if (record.tokenExpiresAt <= this.#store.now()) {
+      throw new SavepointError(
+        'TOKEN_EXPIRED',
+        `The reconnect token of player "${playerId}" in game "${gameId}" expired at ${toIso(record.tokenExpiresAt)}; ask the game server for a new one`,
+        { details: { gameId, playerId, expiredAt: toIso(record.tokenExpiresAt) } },
+      );
+    }
+    return { loaded, tokenDocument, token: record };
+  }
+
+  async #countFailure(key: string): Promise<void> {
+    await this.#store.commit([
+      {
+        op: 'patch',
+        collection: FAILURE_COLLECTION,
+        key,
+        patch: { $inc: { failures: 1 } },
+        upsert: true,
+        ttlMs: this.#failureWindowMs,
+      },
+    ]);
+  }
+
+  #putToken(record: TokenRecord): CommitOp & { op: 'put' } {
+    return {
+      op: 'put',
+      collection: TOKEN_COLLECTION,
+      key: seatKey(record.gameId, record.playerId),
+      value: tokenRecordToJson(record),
+      expiresAt: record.tokenExpiresAt + this.#retentionMs,
+    };
+  }
+
+  /** Every per-seat document of a game in one collection (the `{gameId}/` prefix is exact). */
+  async #listSeats(collection: string, gameId: string): Promise<StoredDocument[]> {
+    const documents: StoredDocument[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.#store.list(collection, {
+        prefix: seatKey(gameId, ''),
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      documents.push(...page.items);
+      after = page.nextCursor ?? undefined;
+    } while (after !== undefined);
+    return documents;
+  }
+
+  /** Ops that make the game's tokens expire no later than `expiresAt`. */
+  async #expireSeatsOps(gameId: string, expiresAt: number): Promise<CommitOp[]> {
+    const tokens = await this.#listSeats(TOKEN_COLLECTION, gameId);
+    return tokens.map((document) => ({
+      op: 'patch',
+      collection: TOKEN_COLLECTION,
+      key: document.key,
+      patch: {},
+      expiresAt: Math.min(document.expiresAt ?? expiresAt, expiresAt),
+    }));
+  }
+
+  /** Events with `after < seq <= last`. */
+  async #readRange(gameId: string, after: number, last: number): Promise<GameEvent[]> {
+    const events: GameEvent[] = [];
+    let cursor = after;
+    while (cursor < last) {
+      const page = await this.#store.readStream(streamOf(gameId), {
+        after: cursor,
+        limit: Math.min(READ_PAGE, last - cursor),
+      });
+      if (page.length === 0) break;
+      for (const event of page) if (event.seq <= last) events.push(toGameEvent(event));
+      cursor = page[page.length - 1]?.seq ?? last;
+    }
+    return events;
+  }
+}
+
+const seatTaken = (gameId: string, playerId: string): SavepointError =>
+  new SavepointError(
+    'SEAT_TAKEN',
+    `Another reconnect for player "${playerId}" in game "${gameId}" won the seat first`,
+    { details: { gameId, playerId } },
+  );
+
+function nonNegative(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw invalidInput(`${what} must be a number >= 0`);
+  return value;
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw invalidInput(`${what} must be a positive number`);
+  return value;
+}
+
+export type { GameEvent, GameRecord, GameStatus } from './game-record.js';
+export { preciseNow } from './seat-races.js';
