@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JsonObject } from '../../src/engine/types.js';
 
 export interface LatencySummary {
   readonly count: number;
@@ -70,7 +71,7 @@ export function scratchDir(name: string): { path: string; remove: () => void } {
 }
 
 /** A ~600-byte JSON document whose bytes differ on every call, so no write is a no-op. */
-export function gameDocument(i: number): Record<string, unknown> {
+export function gameDocument(i: number): JsonObject {
   return {
     gameId: `g${i % 1000}`,
     turn: i,

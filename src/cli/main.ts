@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { SAVEPOINT_VERSION } from '../http/version.js';
 import { registerCheck } from './commands/check.js';
+import { registerSeed } from './commands/seed.js';
 import { registerServe } from './commands/serve.js';
 import { registerSweep } from './commands/sweep.js';
 
@@ -19,6 +20,7 @@ const program = new Command('savepoint')
 registerServe(program);
 registerCheck(program);
 registerSweep(program);
+registerSeed(program);
 
 try {
   await program.parseAsync(process.argv);

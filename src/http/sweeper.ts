@@ -3,6 +3,7 @@
  * transaction. Expired records are already invisible to reads; sweeping only reclaims space.
  * Used by `POST /v1/admin/sweep`, the background sweeper and `savepoint sweep`.
  */
+import { Matches } from '../domains/matches/matches.js';
 import type { Store } from '../engine/store.js';
 import type { SweepResult } from '../engine/types.js';
 
@@ -12,6 +13,8 @@ export interface SweepTotals {
   readonly documents: Readonly<Record<string, number>>;
   /** Removed streams. */
   readonly streams: number;
+  /** Removed boards whose owner expired (boards carry no expiry of their own). */
+  readonly boards: number;
   /** Documents and streams removed. */
   readonly total: number;
   /** True when `maxBatches` stopped the sweep with expired records left. */
@@ -44,9 +47,11 @@ export async function sweepAll(store: Store, options: SweepOptions = {}): Promis
     streams += batch.streams;
     total += batch.streams;
     more = batch.more;
-    options.onBatch?.(batch, { documents: { ...documents }, streams, total, more });
+    options.onBatch?.(batch, { documents: { ...documents }, streams, boards: 0, total, more });
   }
-  return { documents, streams, total, more };
+  // Per-match score boards go with their match; only once the matches themselves are swept.
+  const boards = more ? 0 : await new Matches(store).sweepBoards();
+  return { documents, streams, boards, total: total + boards, more };
 }
 
 export interface SweeperOptions {

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { type Config, describeConfig } from '../../config.js';
+import { describeSeedReport, seedAtStart } from '../../domains/catalog/catalog.js';
 import { resolveApiKey } from '../../http/api-key.js';
 import { buildServer } from '../../http/server.js';
 import { SAVEPOINT_VERSION } from '../../http/version.js';
@@ -48,6 +49,9 @@ export async function startService(
   const savepoint = await openConfiguredSavepoint(config);
   let app: Awaited<ReturnType<typeof buildServer>>;
   try {
+    // Balance changes ship with a deploy: seed files load before the first request is served.
+    const seeded = await seedAtStart(savepoint.store, config);
+    if (seeded !== undefined) for (const line of describeSeedReport(seeded)) say(output.out, line);
     app = await buildServer({
       savepoint,
       config: { ...config, apiKey: apiKey.key },

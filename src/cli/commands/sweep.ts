@@ -40,6 +40,7 @@ export async function runSweep(
   const collections = Object.entries(totals.documents).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [collection, count] of collections) say(output.out, `${collection}: ${count}`);
   if (totals.streams > 0) say(output.out, `streams: ${totals.streams}`);
+  if (totals.boards > 0) say(output.out, `boards: ${totals.boards}`);
   say(output.out, `removed ${totals.total} expired record${totals.total === 1 ? '' : 's'}`);
   return totals;
 }
