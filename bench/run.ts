@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchBoards } from './engine/boards.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
+import { benchHttp } from './http/http.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const n = (count: number) => Math.max(100, Math.round(count * scale));
@@ -18,6 +19,9 @@ const groups: Record<string, () => Promise<void>> = {
     await benchAppends(n(20_000), n(200_000));
     await benchBoards(n(1_000_000), n(5_000));
     await benchOpenTime(n(1_000_000));
+  },
+  http: async () => {
+    await benchHttp(n(1_000_000), 10);
   },
 };
 
