@@ -122,6 +122,121 @@ export interface Health {
   readonly recovery?: unknown;
 }
 
+/** A JSON object (a game's state snapshot). */
+export type JsonObject = { [key: string]: Json };
+
+/** `POST /api/game/{gameId}/persist`. */
+export interface PersistGameInput<S extends JsonObject = JsonObject> {
+  /** The full snapshot the game server needs to resume the game. */
+  readonly state: S;
+  /** The seated players (default: unchanged, `[]` for a new game); only they can get tokens. */
+  readonly players?: readonly string[];
+  /** Default: unchanged (`null` for a new game). */
+  readonly phase?: string;
+  /** Default: unchanged (`active` for a new game). `completed` makes the game read-only and expiring. */
+  readonly status?: GameStatus;
+  /** The version last seen; `0` means create only. Stale: `409 VERSION_CONFLICT`. */
+  readonly expectedVersion?: number;
+  /** Write even when `expectedVersion` is stale, the game is completed (reopening it) or unreadable. */
+  readonly forceOverwrite?: boolean;
+}
+
+export type GameStatus = 'active' | 'completed';
+
+export interface PersistGameAnswer {
+  readonly success: true;
+  readonly persistedAt: string;
+  /** The game version: 1 on creation, +1 on every persist or append. */
+  readonly version: number;
+}
+
+/** One event to append; `data` defaults to `null`. */
+export interface GameEventInput {
+  readonly type: string;
+  readonly data?: Json;
+}
+
+/** `POST /api/game/{gameId}/events`. */
+export interface AppendGameEventsInput<S extends JsonObject = JsonObject> {
+  /** 1 to 10,000 events, written with the optional snapshot in one commit. */
+  readonly events: readonly GameEventInput[];
+  /** A new snapshot. Default: unchanged. */
+  readonly state?: S;
+  /** Default: unchanged. */
+  readonly phase?: string;
+  /** The last seq the caller knows of (0 for none). Stale: `409 VERSION_CONFLICT`, nothing written. */
+  readonly expectedSeq?: number;
+}
+
+export interface AppendGameEventsAnswer {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** The game version after the append. */
+  readonly version: number;
+}
+
+/** One event of a game's log: `seq` starts at 1 with no gaps. */
+export interface GameEvent<D = Json> {
+  readonly seq: number;
+  readonly type: string;
+  readonly data: D;
+  /** When it was written (ISO-8601 UTC). */
+  readonly at: string;
+}
+
+export interface ReadGameEventsOptions {
+  /** Events with `seq > after`; default 0. */
+  readonly after?: number;
+  /** 1 to 1000; default 100. */
+  readonly limit?: number;
+}
+
+export interface GameEvents<D = Json> {
+  /** Ascending by `seq`. */
+  readonly events: readonly GameEvent<D>[];
+}
+
+/** `GET /api/game/{gameId}/restore`. */
+export interface GameRecord<S extends JsonObject = JsonObject> {
+  readonly gameId: string;
+  readonly state: S;
+  readonly players: readonly string[];
+  /** `null` until a phase is set. */
+  readonly phase: string | null;
+  readonly status: GameStatus;
+  readonly version: number;
+  readonly persistedAt: string;
+  /** The last event seq the snapshot reflects. */
+  readonly lastSeq: number;
+}
+
+/** `GET /api/game/{gameId}/connection-token`. */
+export interface ConnectionToken {
+  /** The secret to hand to the player; only its hash is stored. */
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly playerId: string;
+}
+
+/** `POST /api/game/{gameId}/reconnect`. */
+export interface ReconnectInput {
+  readonly playerId: string;
+  readonly reconnectToken: string;
+  /** The last seq the player saw; `missedEvents` holds the events after it (all when absent). */
+  readonly lastEventSeq?: number;
+}
+
+export interface ReconnectAnswer<S extends JsonObject = JsonObject> {
+  readonly success: true;
+  readonly gameState: GameRecord<S>;
+  readonly reconnectedAt: string;
+  /** Events after `lastEventSeq`, up to `gameState.lastSeq`. */
+  readonly missedEvents: readonly GameEvent[];
+  /** The rotated token: keep it for the next reconnect; the one just used no longer works. */
+  readonly reconnectToken: string;
+  readonly tokenExpiresAt: string;
+}
+
 /** An RFC 9457 problem document, as Savepoint sends with every error. */
 export interface Problem {
   readonly type: string;
@@ -212,6 +327,37 @@ export interface SavepointClient {
   ): Promise<boolean>;
   /** `POST /v1/commit`: all ops or none. */
   commit(ops: readonly CommitOp[]): Promise<CommitAnswer>;
+  /**
+   * `POST /api/game/{gameId}/persist`: creates the game or replaces its snapshot. `ifMatch` and
+   * `createOnly` are sent as headers (`412` when they fail); `expectedVersion` in the input answers `409`.
+   */
+  persistGame<S extends JsonObject>(
+    gameId: string,
+    input: PersistGameInput<S>,
+    options?: Pick<WriteOptions, 'ifMatch' | 'createOnly'>,
+  ): Promise<PersistGameAnswer>;
+  /** `POST /api/game/{gameId}/events`: events and the optional snapshot in one commit. */
+  appendGameEvents<S extends JsonObject>(
+    gameId: string,
+    input: AppendGameEventsInput<S>,
+  ): Promise<AppendGameEventsAnswer>;
+  /** `GET /api/game/{gameId}/events`: one page of events, ascending. */
+  readGameEvents<D = Json>(gameId: string, options?: ReadGameEventsOptions): Promise<GameEvents<D>>;
+  /** `GET /api/game/{gameId}/restore`, or `undefined` when there is no such game. */
+  restoreGame<S extends JsonObject = JsonObject>(gameId: string): Promise<GameRecord<S> | undefined>;
+  /** `GET /api/game/{gameId}/connection-token`: a new reconnect token for a seated player. */
+  connectionToken(gameId: string, playerId: string): Promise<ConnectionToken>;
+  /**
+   * `POST /api/game/{gameId}/reconnect`: needs no API key (the token is the credential). Keep the
+   * answer's `reconnectToken`: the one sent is spent. Of concurrent reconnects for a seat one wins;
+   * the others throw `SEAT_TAKEN` (409).
+   */
+  reconnect<S extends JsonObject = JsonObject>(
+    gameId: string,
+    input: ReconnectInput,
+  ): Promise<ReconnectAnswer<S>>;
+  /** `DELETE /api/game/{gameId}/persist`: true if deleted, false if there was no such game. */
+  deleteGame(gameId: string): Promise<boolean>;
 }
 
 const segment = (id: string): string => encodeURIComponent(id);
@@ -289,6 +435,7 @@ export function createClient(options: ClientOptions): SavepointClient {
   }
 
   const docPath = (collection: string, key: string) => `/v1/docs/${segment(collection)}/${segment(key)}`;
+  const gamePath = (gameId: string, action: string) => `/api/game/${segment(gameId)}/${action}`;
 
   return {
     request,
@@ -363,6 +510,59 @@ export function createClient(options: ClientOptions): SavepointClient {
     },
     async commit(ops: readonly CommitOp[]) {
       return (await request<CommitAnswer>('POST', '/v1/commit', { body: { ops } })).body;
+    },
+    async persistGame<S extends JsonObject>(
+      gameId: string,
+      input: PersistGameInput<S>,
+      persist: Pick<WriteOptions, 'ifMatch' | 'createOnly'> = {},
+    ) {
+      return (
+        await request<PersistGameAnswer>('POST', gamePath(gameId, 'persist'), {
+          body: defined({ ...input }),
+          headers: conditionHeaders(persist),
+        })
+      ).body;
+    },
+    async appendGameEvents<S extends JsonObject>(gameId: string, input: AppendGameEventsInput<S>) {
+      return (
+        await request<AppendGameEventsAnswer>('POST', gamePath(gameId, 'events'), {
+          body: defined({ ...input }),
+        })
+      ).body;
+    },
+    async readGameEvents<D>(gameId: string, read: ReadGameEventsOptions = {}) {
+      return (await request<GameEvents<D>>('GET', gamePath(gameId, 'events'), { query: { ...read } })).body;
+    },
+    async restoreGame<S extends JsonObject>(gameId: string) {
+      try {
+        return (await request<GameRecord<S>>('GET', gamePath(gameId, 'restore'))).body;
+      } catch (error) {
+        if (error instanceof SavepointHttpError && error.status === 404 && error.code === 'NOT_FOUND')
+          return undefined;
+        throw error;
+      }
+    },
+    async connectionToken(gameId: string, playerId: string) {
+      return (
+        await request<ConnectionToken>('GET', gamePath(gameId, 'connection-token'), { query: { playerId } })
+      ).body;
+    },
+    async reconnect<S extends JsonObject>(gameId: string, input: ReconnectInput) {
+      return (
+        await request<ReconnectAnswer<S>>('POST', gamePath(gameId, 'reconnect'), {
+          body: defined({ ...input }),
+        })
+      ).body;
+    },
+    async deleteGame(gameId: string) {
+      try {
+        await request('DELETE', gamePath(gameId, 'persist'));
+        return true;
+      } catch (error) {
+        if (error instanceof SavepointHttpError && error.status === 404 && error.code === 'NOT_FOUND')
+          return false;
+        throw error;
+      }
     },
   };
 }

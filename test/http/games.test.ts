@@ -235,6 +235,9 @@ describe('games over HTTP', () => {
     expect(body).toMatchObject({ success: true, gameState: { gameId: 'g1', lastSeq: 3 } });
     expect((body.missedEvents as Array<{ seq: number }>).map((e) => e.seq)).toEqual([2, 3]);
     expect(body.reconnectToken).not.toBe(token);
+    // Within the race window the replaced token is a lost claim; after it, a reuse.
+    expectProblem(await reconnect('g1', { playerId: 'alice', reconnectToken: token }), 409, 'SEAT_TAKEN');
+    h.clock.advance(2000);
     expectProblem(await reconnect('g1', { playerId: 'alice', reconnectToken: token }), 401, 'TOKEN_INVALID');
 
     h.clock.advance(30 * 60_000);
@@ -430,7 +433,8 @@ describe('games over HTTP', () => {
       const counts: Record<string, number> = {};
       for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
       expect(counts).toEqual({ '200': 1, '409 SEAT_TAKEN': 99 });
-      // Sent after the winner's answer: a reuse.
+      // Sent after the race window: a reuse.
+      h.clock.advance(2000);
       const reuse = await fetch(`${base}/api/game/g1/reconnect`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -439,7 +443,7 @@ describe('games over HTTP', () => {
       expect([reuse.status, ((await reuse.json()) as { code: string }).code]).toEqual([401, 'TOKEN_INVALID']);
     });
 
-    it('a sequential reuse over a real connection is TOKEN_INVALID', async () => {
+    it('a reuse over a real connection is SEAT_TAKEN within the race window, TOKEN_INVALID after', async () => {
       await seat();
       const token = await tokenFor('g1', 'alice');
       const post = async (reconnectToken: string) => {
@@ -451,6 +455,8 @@ describe('games over HTTP', () => {
         return [response.status, ((await response.json()) as { code?: string }).code];
       };
       expect(await post(token)).toEqual([200, undefined]);
+      expect(await post(token)).toEqual([409, 'SEAT_TAKEN']);
+      h.clock.advance(2000);
       expect(await post(token)).toEqual([401, 'TOKEN_INVALID']);
     });
 

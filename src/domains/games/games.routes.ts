@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventInput, JsonObject } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
 import { resolveApiKey } from '../../http/api-key.js';
@@ -33,7 +33,6 @@ import {
   StreamQuery,
   TokenQuery,
 } from './games.schema.js';
-import { preciseNow } from './seat-races.js';
 
 const tags = ['games'];
 
@@ -77,8 +76,6 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
     labelNames: ['outcome'],
   });
   const streamsOpen = metrics.gauge({ name: 'game_streams_open', help: 'Open game event streams (SSE)' });
-
-  const arrivals = trackArrivals(app);
 
   /** Open streams, ended when the server closes so that `close()` does not wait on them. */
   const streams = new Set<() => void>();
@@ -252,7 +249,11 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
           'and missedEvents holds the events after lastEventSeq (all when absent) up to gameState.lastSeq. ' +
           'lastEventSeq negative or beyond the last event: 400 INVALID_INPUT, and the token is not spent. ' +
           '401 TOKEN_INVALID: unknown, for another game or player, or already used. 401 TOKEN_EXPIRED. ' +
-          '409 SEAT_TAKEN: a concurrent reconnect for the seat won. 410 GAME_COMPLETED. ' +
+          '409 SEAT_TAKEN: a concurrent reconnect for the seat won. Of concurrent reconnects with one token exactly ' +
+          'one gets 200; the winner is answered at once, and the rotation is stored with the replaced token, so the ' +
+          'rule holds across instances. A request presenting the replaced token within 2 s of the rotation ' +
+          '(seatRaceWindowMs) is taken for a concurrent claim and gets 409 SEAT_TAKEN; after that it is spent and ' +
+          'gets 401 TOKEN_INVALID. 410 GAME_COMPLETED. ' +
           '429 RATE_LIMITED after repeated failures for the seat (Retry-After says when to retry).',
         params: GameParams,
         body: ReconnectBody,
@@ -266,11 +267,7 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
       reply.header('cache-control', NO_STORE);
       try {
         assertSameGame(gameId, bodyGameId);
-        const receivedAt = arrivals(request);
-        const result = await games.reconnect(gameId, {
-          ...input,
-          ...(receivedAt === undefined ? {} : { receivedAt }),
-        });
+        const result = await games.reconnect(gameId, input);
         reconnects.inc({ outcome: 'ok' });
         return result;
       } catch (error) {
@@ -327,35 +324,6 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
     },
   );
 };
-
-/**
- * The earliest time the server can vouch a request was sent by: a reconnect for a token that a
- * winner just replaced counts as racing it (SEAT_TAKEN) when it arrived before the winner's answer
- * went out (see GamesOptions.seatRaceWindowMs). The first request on a connection was sent no later
- * than the connection was accepted; a burst of requests on fresh connections is accepted at once,
- * then queues for the CPU, so this is fairer than the time the request is parsed. A later request
- * on a kept-alive connection counts from when it is parsed, so a reuse of a spent token, sent after
- * the answer, is never mistaken for a race.
- */
-function trackArrivals(app: FastifyInstance): (request: FastifyRequest) => number | undefined {
-  const acceptedAt = new WeakMap<object, number>();
-  const arrivals = new WeakMap<FastifyRequest, number>();
-  const onConnection = (socket: object): void => {
-    acceptedAt.set(socket, preciseNow());
-  };
-  app.server.on('connection', onConnection);
-  app.addHook('onClose', async () => {
-    app.server.off('connection', onConnection);
-  });
-  app.addHook('onRequest', async (request) => {
-    const socket = request.raw.socket;
-    const accepted = acceptedAt.get(socket);
-    // Only the first request may use the accept time; later ones on the connection count from now.
-    acceptedAt.delete(socket);
-    arrivals.set(request, accepted ?? preciseNow());
-  });
-  return (request) => arrivals.get(request);
-}
 
 function assertApiKey(request: FastifyRequest, apiKey: string): void {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '');

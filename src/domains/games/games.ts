@@ -53,7 +53,6 @@ import {
   toIso,
 } from './game-record.js';
 import { GameTracker, type TrackedGame, type TrackerOptions } from './game-tracker.js';
-import { preciseNow, SeatRaces } from './seat-races.js';
 import {
   hashToken,
   newToken,
@@ -82,16 +81,19 @@ export interface GamesOptions {
   /** The window failed reconnects are counted in; it restarts with each failure. Default 60 seconds. */
   readonly failureWindowMs?: number;
   /**
-   * Telling a lost seat race (`SEAT_TAKEN`) from a reuse of a spent token (`TOKEN_INVALID`): both
-   * present the token a winning reconnect just replaced, but a racer sent it before the winner's
-   * answer could reach anyone. So a winner holds its answer until no racing request has arrived for
-   * this long: requests that arrive during the hold raced it, and a reuse, sent after the answer,
-   * arrives after it. A lone reconnect is therefore answered this much later. 0 answers at once;
-   * then only requests that arrived before the rotation count as racing. Default 100 ms.
+   * How long after a successful reconnect the token it replaced still answers `SEAT_TAKEN` rather
+   * than `TOKEN_INVALID`. Default 2,000 ms; 0 turns the window off.
+   *
+   * A reconnect rotates the seat's token and, in the same conditional commit, records the replaced
+   * token's hash and the rotation time. A request that presents that replaced token within this
+   * window is taken for a concurrent claim that lost the race for the seat (`SEAT_TAKEN`, 409): it
+   * was most likely sent before the winner's answer could reach anyone. After the window it is a
+   * reuse of a spent token (`TOKEN_INVALID`, 401). A request that loses the conditional commit
+   * itself always gets `SEAT_TAKEN`. The rule lives in storage, so it holds across instances, and
+   * nothing waits: the winner is answered at once. Times come from the store's clock, so instances
+   * sharing a store should keep their clocks within a fraction of this window of each other.
    */
   readonly seatRaceWindowMs?: number;
-  /** The longest a winner holds its answer while racing requests keep arriving. Default 2,000 ms. */
-  readonly seatRaceMaxHoldMs?: number;
 }
 
 /** `POST /api/game/{gameId}/persist`. */
@@ -157,13 +159,6 @@ export interface ReconnectInput {
   readonly reconnectToken: string;
   /** The last seq the player saw; `missedEvents` holds the events after it (all when absent). */
   readonly lastEventSeq?: number;
-  /**
-   * When the request arrived, as {@link preciseNow}; default: when `reconnect` is called. Servers
-   * pass their earliest timestamp: a request for the token a winning reconnect replaced is a
-   * concurrent loser (`SEAT_TAKEN`) if it arrived before the winner was answered (see
-   * `seatRaceWindowMs`), and a reuse (`TOKEN_INVALID`) after.
-   */
-  readonly receivedAt?: number;
 }
 
 export interface ReconnectResult {
@@ -234,7 +229,7 @@ export class Games {
   readonly #retentionMs: number;
   readonly #maxFailures: number;
   readonly #failureWindowMs: number;
-  readonly #races: SeatRaces;
+  readonly #seatRaceWindowMs: number;
 
   constructor(store: Store, options: GamesOptions = {}) {
     this.#store = store;
@@ -243,10 +238,7 @@ export class Games {
     this.#retentionMs = positive(options.expiredTokenRetentionMs, DAY, 'expiredTokenRetentionMs');
     this.#maxFailures = positive(options.maxReconnectFailures, 10, 'maxReconnectFailures');
     this.#failureWindowMs = positive(options.failureWindowMs, MINUTE, 'failureWindowMs');
-    this.#races = new SeatRaces(
-      nonNegative(options.seatRaceWindowMs, 100, 'seatRaceWindowMs'),
-      nonNegative(options.seatRaceMaxHoldMs, 2000, 'seatRaceMaxHoldMs'),
-    );
+    this.#seatRaceWindowMs = nonNegative(options.seatRaceWindowMs, 2000, 'seatRaceWindowMs');
   }
 
   /**
@@ -434,7 +426,10 @@ export class Games {
   /**
    * Gives a player their seat back: checks the token, rotates it, and answers the snapshot with
    * the events the player missed. Of concurrent reconnects for one seat exactly one wins, by a
-   * conditional commit on the token's record; the rest get `SEAT_TAKEN`.
+   * conditional commit on the token's record that also keeps the replaced token's hash and the
+   * rotation time; the rest get `SEAT_TAKEN`, whether they lose that commit or present the replaced
+   * token within `seatRaceWindowMs` of the rotation. Later, the replaced token is `TOKEN_INVALID`.
+   * The winner is answered as soon as its commit is done.
    * Errors: `TOKEN_INVALID`, `TOKEN_EXPIRED`, `GAME_COMPLETED`, `SEAT_TAKEN`, `RATE_LIMITED`,
    * `INVALID_INPUT` (`lastEventSeq` negative or beyond the last event).
    */
@@ -444,8 +439,7 @@ export class Games {
     assertId(input.playerId, 'playerId');
     if (input.lastEventSeq !== undefined) assertWholeNumber(input.lastEventSeq, 'lastEventSeq');
     const { playerId, lastEventSeq } = input;
-    const receivedAt = typeof input.receivedAt === 'number' ? input.receivedAt : preciseNow();
-    const seat = await this.#authenticate(gameId, playerId, input.reconnectToken, receivedAt);
+    const seat = await this.#authenticate(gameId, playerId, input.reconnectToken, 'reconnect');
     const { game, document } = seat.loaded;
     if (lastEventSeq !== undefined && lastEventSeq > game.lastSeq) {
       throw invalidInput(
@@ -467,7 +461,7 @@ export class Games {
       tokenExpiresAt: now + this.#tokenTtlMs,
       issuedAt: now,
       previousHash: seat.token.tokenHash,
-      rotatedAt: preciseNow(),
+      rotatedAt: now,
     };
     try {
       await this.#store.commit([
@@ -475,15 +469,11 @@ export class Games {
         { op: 'delete', collection: FAILURE_COLLECTION, key },
       ]);
     } catch (error) {
-      if (isSavepointError(error, 'VERSION_CONFLICT')) {
-        // Another reconnect won between our read and our commit; a winner held here holds on.
-        this.#races.raced(key, seat.token.tokenHash, preciseNow(), receivedAt);
-        throw seatTaken(gameId, playerId);
-      }
+      // Another reconnect (or a new token) changed the seat between our read and our commit.
+      if (isSavepointError(error, 'VERSION_CONFLICT')) throw seatTaken(gameId, playerId);
       throw error;
     }
     const missedEvents = await this.#readRange(gameId, lastEventSeq ?? 0, game.lastSeq);
-    await this.#races.hold(key, seat.token.tokenHash, rotated.rotatedAt ?? preciseNow());
     return {
       success: true,
       gameState: toGameRecord(gameId, game, document),
@@ -499,10 +489,9 @@ export class Games {
    * and answers the game. Same errors as {@link reconnect}, except `SEAT_TAKEN`.
    */
   async verifyToken(gameId: string, playerId: string, token: string): Promise<GameRecord> {
-    const receivedAt = preciseNow();
     assertId(gameId, 'gameId');
     assertId(playerId, 'playerId');
-    const seat = await this.#authenticate(gameId, playerId, token, receivedAt);
+    const seat = await this.#authenticate(gameId, playerId, token, 'verify');
     return toGameRecord(gameId, seat.loaded.game, seat.loaded.document);
   }
 
@@ -600,8 +589,18 @@ export class Games {
     }
   }
 
-  /** Runs every check of a token, counting guesses towards the seat's rate limit. */
-  async #authenticate(gameId: string, playerId: string, token: unknown, receivedAt: number): Promise<Seat> {
+  /**
+   * Runs every check of a token, counting guesses towards the seat's rate limit. For a `reconnect`,
+   * the token the seat's last rotation replaced answers `SEAT_TAKEN` within `seatRaceWindowMs` of
+   * the rotation (see {@link GamesOptions.seatRaceWindowMs}); a `verify` is no claim on the seat, so
+   * that token is simply spent there.
+   */
+  async #authenticate(
+    gameId: string,
+    playerId: string,
+    token: unknown,
+    purpose: 'reconnect' | 'verify',
+  ): Promise<Seat> {
     const key = seatKey(gameId, playerId);
     const failures = await this.#store.get(FAILURE_COLLECTION, key);
     const count = isJsonObject(failures?.value) ? failures.value.failures : 0;
@@ -629,12 +628,13 @@ export class Games {
     const record = parseTokenRecord(tokenDocument);
     const presented = hashToken(token);
     if (!sameHash(presented, record.tokenHash)) {
-      // The previous token, from a request that arrived before the rotation: it lost a race.
+      // The token a rotation just replaced: a concurrent claim that lost the seat, not a guess.
       if (
+        purpose === 'reconnect' &&
         record.previousHash !== null &&
         record.rotatedAt !== null &&
-        sameHash(presented, record.previousHash) &&
-        this.#races.raced(key, record.previousHash, record.rotatedAt, receivedAt)
+        this.#store.now() - record.rotatedAt < this.#seatRaceWindowMs &&
+        sameHash(presented, record.previousHash)
       )
         throw seatTaken(gameId, playerId);
       await this.#countFailure(key);
@@ -741,4 +741,3 @@ function positive(value: number | undefined, fallback: number, what: string): nu
 }
 
 export type { GameEvent, GameRecord, GameStatus } from './game-record.js';
-export { preciseNow } from './seat-races.js';

@@ -43,9 +43,14 @@ export interface TokenRecord {
   /** Milliseconds since the epoch; the token stops working at this time. */
   readonly tokenExpiresAt: number;
   readonly issuedAt: number;
-  /** The hash the last rotation replaced, to answer `SEAT_TAKEN` to requests that raced it. */
+  /**
+   * The hash the last rotation (a successful reconnect) replaced, written in the same conditional
+   * commit as the new hash: a reconnect presenting it within `GamesOptions.seatRaceWindowMs` of
+   * `rotatedAt` lost a race for the seat (`SEAT_TAKEN`); later it is spent (`TOKEN_INVALID`).
+   * `null` for a freshly issued token.
+   */
   readonly previousHash: string | null;
-  /** High-resolution wall time of the last rotation (see `Games.reconnect`). */
+  /** When the last rotation happened, in milliseconds since the epoch (the store's clock); `null` if none. */
   readonly rotatedAt: number | null;
 }
 
