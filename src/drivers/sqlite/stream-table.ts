@@ -1,0 +1,199 @@
+/**
+ * Streams in SQLite: a `streams` row holds each stream's head (its last seq) and expiry. An expired
+ * stream reads as empty and is cleared by the next append, so seqs restart at 1 exactly as they
+ * would after a sweep.
+ *
+ * Events live in two tables. Appends go to `recent_events`, in arrival order; once it holds
+ * {@link SETTLE_AT} events, {@link StreamTable.settleIfFull} moves them all, sorted by stream, into
+ * `events`, keyed by `(stream_id, seq)`. A stream's settled events all come before its recent ones,
+ * so a read is an ordered merge of two index ranges. Why: a group commit appending to a hundred
+ * streams would otherwise rewrite the tail page of each of them, and WAL writes cost a system call
+ * per page; settling in bulk writes each stream's tail page once per many events.
+ */
+import type Database from 'better-sqlite3';
+import type {
+  PreparedAppend,
+  PreparedCommit,
+  PreparedDeleteStream,
+  PreparedExpireStream,
+} from '../../engine/driver.js';
+import { parseStoredJson } from '../../engine/json.js';
+import type { AppendResult, DeleteResult, ExpireStreamResult, StreamEvent } from '../../engine/types.js';
+import { versionConflict } from '../../errors.js';
+
+interface StreamRow {
+  readonly id: number;
+  readonly head: number;
+  readonly expires_at: number | null;
+}
+
+interface EventRow {
+  readonly seq: number;
+  readonly type: string;
+  readonly data: string;
+  readonly at: number;
+}
+
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+
+/**
+ * Buffered events that trigger a settle. A larger buffer writes each stream's tail page for more
+ * events at once, but makes the settling commit longer: at 32768, appends of one event to random
+ * streams among 1,000 cost 27 WAL pages per 100 events (150 without the buffer, 47 at 8192), and
+ * a settle adds about 60 ms to the batch that triggers it.
+ */
+export const SETTLE_AT = 32_768;
+
+export class StreamTable {
+  readonly #select: Database.Statement<[string], StreamRow>;
+  readonly #insert: Database.Statement<[string, number, number | null], number>;
+  readonly #setHead: Database.Statement<[number, number | null, number]>;
+  readonly #insertEvent: Database.Statement<[number, number, string, string, number]>;
+  readonly #deleteEvents: Database.Statement<[number]>;
+  readonly #deleteStream: Database.Statement<[number]>;
+  readonly #deleteRecentEvents: Database.Statement<[number]>;
+  readonly #readLive: Database.Statement<
+    [{ stream: string; now: number; after: number; limit: number }],
+    EventRow
+  >;
+  readonly #bufferedEvents: Database.Statement<[], number | null>;
+  readonly #settle: Database.Statement<[]>;
+  readonly #clearBuffer: Database.Statement<[]>;
+  readonly #liveHead: Database.Statement<[string, number], number>;
+  readonly #expireLive: Database.Statement<[number | null, string, number]>;
+  readonly #selectExpired: Database.Statement<[number, number], number>;
+  readonly #anyExpired: Database.Statement<[number], number>;
+
+  constructor(db: Database.Database) {
+    this.#select = db.prepare('SELECT id, head, expires_at FROM streams WHERE name = ?');
+    this.#insert = db
+      .prepare<[string, number, number | null], number>(
+        'INSERT INTO streams (name, head, expires_at) VALUES (?, ?, ?) RETURNING id',
+      )
+      .pluck();
+    this.#setHead = db.prepare('UPDATE streams SET head = ?, expires_at = ? WHERE id = ?');
+    this.#insertEvent = db.prepare(
+      'INSERT INTO recent_events (stream_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#deleteEvents = db.prepare('DELETE FROM events WHERE stream_id = ?');
+    this.#deleteRecentEvents = db.prepare('DELETE FROM recent_events WHERE stream_id = ?');
+    this.#deleteStream = db.prepare('DELETE FROM streams WHERE id = ?');
+    // SQLite merges the two ordered index ranges (MERGE (UNION ALL)); nothing is sorted.
+    this.#readLive = db.prepare(`
+      WITH live AS (SELECT id FROM streams WHERE name = @stream AND (expires_at IS NULL OR expires_at > @now))
+      SELECT seq, type, data, at FROM events WHERE stream_id = (SELECT id FROM live) AND seq > @after
+      UNION ALL
+      SELECT seq, type, data, at FROM recent_events WHERE stream_id = (SELECT id FROM live) AND seq > @after
+      ORDER BY seq LIMIT @limit`);
+    // Rowids count up from 1 after each settle empties the table, so the largest is the buffer's size.
+    this.#bufferedEvents = db.prepare<[], number | null>('SELECT MAX(rowid) FROM recent_events').pluck();
+    this.#settle = db.prepare(
+      'INSERT INTO events SELECT stream_id, seq, type, data, at FROM recent_events ORDER BY stream_id, seq',
+    );
+    this.#clearBuffer = db.prepare('DELETE FROM recent_events');
+    this.#liveHead = db
+      .prepare<[string, number], number>(`SELECT head FROM streams WHERE name = ? AND ${LIVE}`)
+      .pluck();
+    this.#expireLive = db.prepare(`UPDATE streams SET expires_at = ? WHERE name = ? AND ${LIVE}`);
+    this.#selectExpired = db
+      .prepare<[number, number], number>(
+        'SELECT id FROM streams WHERE expires_at <= ? ORDER BY expires_at LIMIT ?',
+      )
+      .pluck();
+    this.#anyExpired = db
+      .prepare<[number], number>('SELECT 1 FROM streams WHERE expires_at <= ? LIMIT 1')
+      .pluck();
+  }
+
+  read(stream: string, after: number, limit: number, now: number): StreamEvent[] {
+    return this.#readLive.all({ stream, now, after, limit }).map((row) => ({
+      seq: row.seq,
+      type: row.type,
+      data: parseStoredJson(row.data, `event ${row.seq} of stream ${stream}`),
+      at: row.at,
+    }));
+  }
+
+  head(stream: string, now: number): number {
+    return this.#liveHead.get(stream, now) ?? 0;
+  }
+
+  /** Appends after the live head; checks `expectedHead` before writing anything. */
+  append(op: PreparedAppend, commit: PreparedCommit, opIndex: number): AppendResult {
+    const existing = this.#select.get(op.stream);
+    const live = existing !== undefined && (existing.expires_at === null || existing.expires_at > commit.at);
+    const head = live ? existing.head : 0;
+    if (op.expectedHead !== undefined && op.expectedHead !== head) {
+      throw versionConflict(
+        `Version conflict on stream ${op.stream}: expected head ${op.expectedHead}, found ${head}`,
+        { opIndex, stream: op.stream, expected: op.expectedHead, actual: head },
+      );
+    }
+    const count = op.events.length;
+    // An expired stream starts afresh, so its old expiry goes with its events.
+    const expiresAt = op.expiresAt !== undefined ? op.expiresAt : live ? existing.expires_at : null;
+    let streamId: number;
+    if (existing === undefined) {
+      streamId = this.#insert.get(op.stream, count, expiresAt) as number;
+    } else {
+      streamId = existing.id;
+      if (!live) this.#clearEvents(streamId);
+      this.#setHead.run(head + count, expiresAt, streamId);
+    }
+    const events = new Array<StreamEvent>(count);
+    for (let index = 0; index < count; index++) {
+      const event = op.events[index] as PreparedAppend['events'][number];
+      const seq = head + index + 1;
+      this.#insertEvent.run(streamId, seq, event.type, event.json, commit.at);
+      events[index] = { seq, type: event.type, data: event.data, at: commit.at };
+    }
+    return { op: 'append', stream: op.stream, events, firstSeq: head + 1, lastSeq: head + count };
+  }
+
+  /** Sets or clears a live stream's expiry; an expired stream counts as missing. */
+  expire(op: PreparedExpireStream, commit: PreparedCommit): ExpireStreamResult {
+    return {
+      op: 'expireStream',
+      found: this.#expireLive.run(op.expiresAt, op.stream, commit.at).changes > 0,
+    };
+  }
+
+  /** Removes the stream and its events; `deleted` is false for a missing or already expired stream. */
+  delete(op: PreparedDeleteStream, commit: PreparedCommit): DeleteResult {
+    const existing = this.#select.get(op.stream);
+    if (existing === undefined) return { op: 'deleteStream', deleted: false };
+    this.#remove(existing.id);
+    return {
+      op: 'deleteStream',
+      deleted: existing.expires_at === null || existing.expires_at > commit.at,
+    };
+  }
+
+  /** Deletes up to `limit` expired streams with their events; returns how many. */
+  sweep(now: number, limit: number): number {
+    const expired = this.#selectExpired.all(now, limit);
+    for (const id of expired) this.#remove(id);
+    return expired.length;
+  }
+
+  hasExpired(now: number): boolean {
+    return this.#anyExpired.get(now) !== undefined;
+  }
+
+  /** Moves buffered events into `events` once there are {@link SETTLE_AT}; call in a write transaction. */
+  settleIfFull(): void {
+    if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return;
+    this.#settle.run();
+    this.#clearBuffer.run();
+  }
+
+  #remove(id: number): void {
+    this.#clearEvents(id);
+    this.#deleteStream.run(id);
+  }
+
+  #clearEvents(id: number): void {
+    this.#deleteEvents.run(id);
+    this.#deleteRecentEvents.run(id);
+  }
+}
