@@ -30,7 +30,7 @@ export async function benchAppends(sequential: number, concurrentTotal: number):
           await store.commit([
             {
               op: 'append',
-              stream: `game:${(n * 31) % 1000}`,
+              stream: `game:${(c * 7919 + i * 31) % 1000}`,
               events: [{ type: 'bet', data: eventData(n) }],
             },
           ]);
