@@ -4,10 +4,12 @@
  * Set BENCH_SCALE=0.1 for a quick smoke run.
  */
 import { cpus, totalmem } from 'node:os';
+import { benchRedisCache } from './cache/cache.js';
 import { benchBoards } from './engine/boards.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
 import { benchHttp } from './http/http.js';
+import { benchPostgresCommits } from './postgres/postgres.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const n = (count: number) => Math.max(100, Math.round(count * scale));
@@ -23,6 +25,8 @@ const groups: Record<string, () => Promise<void>> = {
   http: async () => {
     await benchHttp(n(1_000_000), 10);
   },
+  postgres: () => benchPostgresCommits(scale),
+  cache: () => benchRedisCache(scale),
 };
 
 const wanted = process.argv.slice(2);

@@ -20,6 +20,11 @@ export interface Config {
   readonly databaseUrl: string;
   /** `--redis` / `REDIS_URL`: `redis://…` or `rediss://…`; unset runs without the Redis layer. */
   readonly redisUrl: string | undefined;
+  /**
+   * `SAVEPOINT_REDIS_PREFIX`: the Redis key and channel prefix. Every instance of one store must
+   * share it, and two stores on one Redis must not. Default `savepoint`.
+   */
+  readonly redisPrefix: string;
   /** `SAVEPOINT_API_KEY`; unset means a key is generated into `<dataDir>/api-key` at first start. Never printed. */
   readonly apiKey: string | undefined;
   /** `SAVEPOINT_PUBLIC_READS`: public reads (health, catalog, leaderboards, API docs) need no key. Default true. */
@@ -247,6 +252,11 @@ function redisUrl(text: string): string {
   return text;
 }
 
+function redisPrefix(text: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(text)) fail('expected 1-64 characters of A-Z a-z 0-9 . _ : -');
+  return text;
+}
+
 function host(text: string): string {
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(text))
     fail('expected a host name or IP address such as 127.0.0.1 or 0.0.0.0');
@@ -306,6 +316,7 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
       name: 'redis',
       value: flags.redis,
     }),
+    redisPrefix: read.parse('SAVEPOINT_REDIS_PREFIX', 'savepoint', redisPrefix),
     apiKey: read.parse<string | undefined>('SAVEPOINT_API_KEY', undefined, apiKey),
     publicReads: read.parse('SAVEPOINT_PUBLIC_READS', true, boolean),
     maxBodyBytes: read.parse('SAVEPOINT_MAX_BODY', 1024 * 1024, bodySize),
@@ -353,7 +364,7 @@ export function describeConfig(config: Config): string[] {
     `host=${config.host} port=${config.port}`,
     `data dir=${config.dataDir}`,
     `database=${maskUrl(config.databaseUrl)} durability=${config.durability}`,
-    `redis=${config.redisUrl === undefined ? 'off' : maskUrl(config.redisUrl)}`,
+    `redis=${config.redisUrl === undefined ? 'off' : `${maskUrl(config.redisUrl)} (prefix ${config.redisPrefix})`}`,
     `api key=${config.apiKey === undefined ? 'from the api-key file' : 'set by SAVEPOINT_API_KEY'} public reads=${config.publicReads}`,
     `max body=${config.maxBodyBytes} bytes log level=${config.logLevel}`,
     `ttl: token=${formatDuration(config.tokenTtlMs)} game=${formatDuration(config.gameTtlMs)} match=${formatDuration(config.matchTtlMs)} analytics=${formatDuration(config.analyticsTtlMs)}`,
