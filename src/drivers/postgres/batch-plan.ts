@@ -10,6 +10,7 @@
  * locked, so nobody else can change them between the load and the write.
  */
 import { boardSortKey, compareCodePoints } from '../../engine/board-sort-key.js';
+import { checkDocumentCondition, checkStreamHead } from '../../engine/conditions.js';
 import type {
   PreparedAppend,
   PreparedCommit,
@@ -283,36 +284,10 @@ class BatchPlanner {
     return current !== null && isLive(current.expiresAt, this.#at) ? current : undefined;
   }
 
-  #checkCondition(
-    op: {
-      readonly collection: string;
-      readonly key: string;
-      readonly expectedVersion?: number;
-      readonly mustNotExist?: boolean;
-    },
-    current: DocumentState | undefined,
-    opIndex: number,
-  ): void {
-    const where = `${op.collection}/${op.key}`;
-    const details = { opIndex, collection: op.collection, key: op.key };
-    if (op.mustNotExist === true && current !== undefined) {
-      throw versionConflict(`Version conflict on ${where}: it already exists (version ${current.version})`, {
-        ...details,
-        actual: current.version,
-      });
-    }
-    if (op.expectedVersion !== undefined && current?.version !== op.expectedVersion) {
-      throw versionConflict(
-        `Version conflict on ${where}: expected version ${op.expectedVersion}, found ${current === undefined ? 'none' : current.version}`,
-        { ...details, expected: op.expectedVersion, actual: current?.version ?? null },
-      );
-    }
-  }
-
   #put(op: PreparedPut, opIndex: number): OpResult {
     const slot = this.#document(op.collection, op.key);
     const current = this.#live(slot);
-    this.#checkCondition(op, current, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     const at = this.#at;
     const next: DocumentState = {
       json: op.json,
@@ -341,7 +316,7 @@ class BatchPlanner {
   #patch(op: PreparedPatch, opIndex: number): OpResult {
     const slot = this.#document(op.collection, op.key);
     const current = this.#live(slot);
-    this.#checkCondition(op, current, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     if (current === undefined && !op.upsert) {
       throw notFound(
         `Cannot patch ${op.collection}/${op.key}: it does not exist (pass upsert to create it)`,
@@ -384,7 +359,7 @@ class BatchPlanner {
   #delete(op: PreparedDelete, opIndex: number): OpResult {
     const slot = this.#document(op.collection, op.key);
     const current = this.#live(slot);
-    this.#checkCondition(op, current, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     if (current === undefined) return { op: 'delete', deleted: false };
     this.#assign(slot, { current: null, changed: true });
     return { op: 'delete', deleted: true };
@@ -406,12 +381,7 @@ class BatchPlanner {
     const slot = this.#stream(op.stream);
     const live = this.#streamIsLive(slot);
     const head = live ? slot.head : 0;
-    if (op.expectedHead !== undefined && op.expectedHead !== head) {
-      throw versionConflict(
-        `Version conflict on stream ${op.stream}: expected head ${op.expectedHead}, found ${head}`,
-        { opIndex, stream: op.stream, expected: op.expectedHead, actual: head },
-      );
-    }
+    checkStreamHead(op, head, opIndex);
     if (!live) {
       // A missing or expired stream starts afresh at seq 1, without expiry.
       this.#assign(slot, {

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { compareCodePoints } from '../../engine/board-sort-key.js';
+import { checkDocumentCondition } from '../../engine/conditions.js';
 import type {
   PreparedCommit,
   PreparedDelete,
@@ -20,7 +21,7 @@ import type {
   JsonValue,
   StoredDocument,
 } from '../../engine/types.js';
-import { notFound, versionConflict } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import { prefixUpperBound } from './key-range.js';
 
 interface DocumentRow {
@@ -59,40 +60,6 @@ function toDocument(collection: string, key: string, row: DocumentRow): StoredDo
     updatedAt: row.updated_at,
     expiresAt: row.expires_at,
   };
-}
-
-/** The condition check shared by put, patch and delete; `current` is the live version, if any. */
-function checkCondition(
-  op: {
-    readonly collection: string;
-    readonly key: string;
-    readonly expectedVersion?: number;
-    readonly mustNotExist?: boolean;
-  },
-  current: number | undefined,
-  opIndex: number,
-): void {
-  const where = `${op.collection}/${op.key}`;
-  if (op.mustNotExist === true && current !== undefined) {
-    throw versionConflict(`Version conflict on ${where}: it already exists (version ${current})`, {
-      opIndex,
-      collection: op.collection,
-      key: op.key,
-      actual: current,
-    });
-  }
-  if (op.expectedVersion !== undefined && current !== op.expectedVersion) {
-    throw versionConflict(
-      `Version conflict on ${where}: expected version ${op.expectedVersion}, found ${current ?? 'none'}`,
-      {
-        opIndex,
-        collection: op.collection,
-        key: op.key,
-        expected: op.expectedVersion,
-        actual: current ?? null,
-      },
-    );
-  }
 }
 
 /**
@@ -192,7 +159,7 @@ export class DocumentTable {
 
   put(op: PreparedPut, commit: PreparedCommit, opIndex: number): DocumentWriteResult {
     if (!isOneStatement(op)) {
-      checkCondition(op, this.#selectLiveVersion.get(op.collection, op.key, commit.at), opIndex);
+      checkDocumentCondition(op, this.#selectLiveVersion.get(op.collection, op.key, commit.at), opIndex);
     }
     const written = this.#upsert.get(
       op.collection,
@@ -223,7 +190,7 @@ export class DocumentTable {
   patch(op: PreparedPatch, commit: PreparedCommit, opIndex: number): DocumentWriteResult {
     const where = `${op.collection}/${op.key}`;
     const current = this.#selectLive.get(op.collection, op.key, commit.at);
-    checkCondition(op, current?.version, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     if (current === undefined && !op.upsert) {
       throw notFound(`Cannot patch ${where}: it does not exist (pass upsert to create it)`, { opIndex });
     }
@@ -261,7 +228,7 @@ export class DocumentTable {
     }
     if (this.#deleteLiveVersion.run(op.collection, op.key, commit.at, op.expectedVersion).changes === 0) {
       // Nothing matched, so the document is missing or at another version: this throws.
-      checkCondition(op, this.#selectLiveVersion.get(op.collection, op.key, commit.at), opIndex);
+      checkDocumentCondition(op, this.#selectLiveVersion.get(op.collection, op.key, commit.at), opIndex);
     }
     return { op: 'delete', deleted: true };
   }

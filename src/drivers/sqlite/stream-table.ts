@@ -11,6 +11,7 @@
  * per page; settling in bulk writes each stream's tail page once per many events.
  */
 import type Database from 'better-sqlite3';
+import { checkStreamHead } from '../../engine/conditions.js';
 import type {
   PreparedAppend,
   PreparedCommit,
@@ -19,7 +20,6 @@ import type {
 } from '../../engine/driver.js';
 import { parseStoredJson } from '../../engine/json.js';
 import type { AppendResult, DeleteResult, ExpireStreamResult, StreamEvent } from '../../engine/types.js';
-import { versionConflict } from '../../errors.js';
 
 interface StreamRow {
   readonly id: number;
@@ -123,12 +123,7 @@ export class StreamTable {
     const existing = this.#select.get(op.stream);
     const live = existing !== undefined && (existing.expires_at === null || existing.expires_at > commit.at);
     const head = live ? existing.head : 0;
-    if (op.expectedHead !== undefined && op.expectedHead !== head) {
-      throw versionConflict(
-        `Version conflict on stream ${op.stream}: expected head ${op.expectedHead}, found ${head}`,
-        { opIndex, stream: op.stream, expected: op.expectedHead, actual: head },
-      );
-    }
+    checkStreamHead(op, head, opIndex);
     const count = op.events.length;
     // An expired stream starts afresh, so its old expiry goes with its events.
     const expiresAt = op.expiresAt !== undefined ? op.expiresAt : live ? existing.expires_at : null;
