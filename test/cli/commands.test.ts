@@ -42,7 +42,13 @@ describe('sweep', () => {
 
     const output = capture();
     const totals = await runSweep(savepoint.store, output, { batchSize: 4 });
-    expect(totals).toEqual({ documents: { 'sessions-x': 25, cache: 3 }, streams: 1, boards: 0, total: 29, more: false });
+    expect(totals).toEqual({
+      documents: { 'sessions-x': 25, cache: 3 },
+      streams: 1,
+      boards: 0,
+      total: 29,
+      more: false,
+    });
     expect(output.out.text).toBe('cache: 3\nsessions-x: 25\nstreams: 1\nremoved 29 expired records\n');
     expect(output.err.text).toMatch(/^sweeping: \d+ expired records removed$/m);
     expect(output.err.text.trim().split('\n').at(-1)).toBe('sweeping: 29 expired records removed');
