@@ -6,7 +6,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SAVEPOINT_VERSION } from '../http/version.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRestore } from './commands/restore.js';
 import { registerSeed } from './commands/seed.js';
 import { registerServe } from './commands/serve.js';
 import { registerSweep } from './commands/sweep.js';
@@ -21,6 +26,11 @@ registerServe(program);
 registerCheck(program);
 registerSweep(program);
 registerSeed(program);
+registerExport(program);
+registerImport(program);
+registerMigrate(program);
+registerBackup(program);
+registerRestore(program);
 
 try {
   await program.parseAsync(process.argv);

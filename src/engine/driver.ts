@@ -27,6 +27,31 @@ export interface DriverCapabilities {
   readonly sharedAcrossProcesses: boolean;
   /** How many batches the engine may have in flight at once (1 for single-writer drivers). */
   readonly maxConcurrentBatches: number;
+  /**
+   * The fallback the driver took to open its store, when it could not open it as found (a corrupt
+   * file quarantined, a backup restored). Absent when the store opened cleanly. It rides on the
+   * capabilities so that every layer (the Redis layer copies them) and `Savepoint.recovery` see it.
+   */
+  readonly recovery?: StartupRecovery;
+}
+
+/** What a driver did at start because its store could not be used as found (`/health` reports it). */
+export interface StartupRecovery {
+  /**
+   * `restored-backup`: the store was quarantined and the newest good backup copied in its place.
+   * `started-empty`: the store was quarantined and no good backup existed.
+   * `discarded-wal`: only the write-ahead log was unreadable; it was quarantined and the database
+   * file, which passed its check, kept (commits in that log are lost).
+   */
+  readonly action: 'restored-backup' | 'started-empty' | 'discarded-wal';
+  /** Why the store could not be used, as found. */
+  readonly reason: string;
+  /** Where the original file now is (never deleted). */
+  readonly quarantinedTo: string;
+  /** The backup copied in, for `restored-backup`. */
+  readonly backup?: string;
+  /** When the fallback was taken (ISO-8601). */
+  readonly at: string;
 }
 
 /* Prepared operations: validated, with JSON serialized once and expiry resolved to absolute times. */
@@ -149,6 +174,74 @@ export type Change =
   /** Another process changed the store in ways not known here; caches must drop everything. */
   | { readonly kind: 'unknown' };
 
+/**
+ * One stored record in a dump, exactly as stored: versions, times and the JSON text are kept byte
+ * for byte, so a dump loaded elsewhere reads back identically and later commits continue from it.
+ *
+ * A dump comes in the canonical order, the same from every driver:
+ * 1. every document, by collection then key (code-point order);
+ * 2. every stream by name, each `stream` record followed at once by its events, seq 1 to `head`;
+ * 3. every board by name, each `board` record followed at once by its members in rank order.
+ * `importRecords` refuses records out of that order, so two dumps of the same data are equal line
+ * for line (which is how `migrate` verifies a copy).
+ */
+export type RecordDump =
+  | {
+      readonly kind: 'document';
+      readonly collection: string;
+      readonly key: string;
+      /** The value's JSON text as stored. */
+      readonly json: string;
+      readonly version: number;
+      readonly createdAt: number;
+      readonly updatedAt: number;
+      readonly expiresAt: number | null;
+    }
+  | {
+      readonly kind: 'stream';
+      readonly stream: string;
+      readonly head: number;
+      readonly expiresAt: number | null;
+    }
+  | {
+      readonly kind: 'event';
+      readonly stream: string;
+      readonly seq: number;
+      readonly type: string;
+      /** The event data's JSON text as stored. */
+      readonly json: string;
+      readonly at: number;
+    }
+  | { readonly kind: 'board'; readonly board: string; readonly order: BoardOrder }
+  | {
+      readonly kind: 'member';
+      readonly board: string;
+      readonly member: string;
+      readonly score: number;
+      readonly reachedAt: number;
+      readonly metadataJson: string | null;
+    };
+
+export type RecordKind = RecordDump['kind'];
+
+/** How many records of each kind a store holds, a dump carries, or an import wrote. */
+export interface ImportCounts {
+  readonly documents: number;
+  readonly streams: number;
+  readonly events: number;
+  readonly boards: number;
+  readonly members: number;
+}
+
+export interface ImportOptions {
+  /**
+   * Replace whatever the store holds, in the same transaction as the import (default false: a
+   * store holding any live record is refused with `VERSION_CONFLICT` and left untouched). Expired
+   * records not yet swept count as absent either way and are removed by the import.
+   */
+  readonly replace?: boolean;
+}
+
 export interface Driver {
   /** `memory`, `sqlite`, `postgres`, or a layer's name such as `postgres+redis`. */
   readonly name: string;
@@ -186,6 +279,38 @@ export interface Driver {
 
   /** Removes at most `limit` expired documents and streams. */
   sweepExpired(now: number, limit: number): Promise<SweepResult>;
+
+  /**
+   * Every live record (expiry after `now`; expired records not yet swept are left out, as reads
+   * leave them out), in pages, in the canonical order of {@link RecordDump}, from one consistent
+   * snapshot taken when iteration starts: commits made meanwhile are either wholly in it or not at
+   * all. Stopping early (`break`) releases the snapshot.
+   */
+  exportRecords(now: number): AsyncIterable<readonly RecordDump[]>;
+
+  /**
+   * Loads a dump all-or-nothing, in one transaction: either every record is stored, exactly as
+   * dumped (versions, times, seqs), or nothing changes. Derived structures (stream heads, board
+   * counts and rank blocks) are rebuilt from the records. Refuses, with `VERSION_CONFLICT`, a store
+   * that holds any live record unless `replace` is set; refuses, with `INVALID_INPUT`, records out
+   * of canonical order, duplicated, or with gaps in a stream's seqs. A failure while reading
+   * `pages` rolls the import back and rethrows. Records count as live when their expiry is after
+   * `now`. Resolves with what was written.
+   */
+  importRecords(
+    pages: AsyncIterable<readonly RecordDump[]>,
+    now: number,
+    options?: ImportOptions,
+  ): Promise<ImportCounts>;
+
+  /** Live records (expiry after `now`) of each kind, as {@link exportRecords} would dump them. */
+  countRecords(now: number): Promise<ImportCounts>;
+
+  /**
+   * The storage's own consistency check (SQLite: `PRAGMA integrity_check`): the problems found,
+   * empty when the store is sound. Drivers that cannot check leave it out.
+   */
+  checkIntegrity?(): Promise<string[]>;
 
   /** Subscribes to changes committed elsewhere (another process or instance), when the driver can tell. */
   onExternalChange?(listener: ExternalChangeListener): () => void;

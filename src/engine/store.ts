@@ -5,8 +5,9 @@
  */
 import { invalidInput, SavepointError, toSavepointError } from '../errors.js';
 import { changesOf } from './changes.js';
-import type { Change, Driver, PreparedCommit } from './driver.js';
+import type { Change, Driver, ImportCounts, ImportOptions, PreparedCommit, RecordDump } from './driver.js';
 import { assertName, prepareCommit } from './prepare.js';
+import { isStorageFull, type ReclaimReport, reclaimSpace, type SpaceReclaimer } from './storage-full.js';
 import type {
   BoardEntry,
   BoardInfo,
@@ -51,6 +52,8 @@ export type CommitObserver = (outcome: {
 interface PendingCommit {
   readonly prepared: PreparedCommit;
   readonly enqueuedAt: number;
+  /** Already retried after a `STORAGE_FULL` (or made by a reclaimer): its next outcome is final. */
+  readonly retried?: boolean;
   readonly resolve: (result: CommitResult) => void;
   readonly reject: (error: SavepointError) => void;
 }
@@ -85,6 +88,9 @@ export class Store {
   #flushScheduled = false;
   #closed = false;
   #idle: Array<() => void> = [];
+  /** See `storage-full.ts`: what domains can give up when storage is full, and the reclaim under way. */
+  readonly #reclaimers = new Map<string, SpaceReclaimer>();
+  #reclaiming: Promise<ReclaimReport> | undefined;
   /** Set while someone listens: external changes cost a connection (PostgreSQL LISTEN) or a poll (SQLite). */
   #unsubscribeExternal: (() => void) | undefined;
 
@@ -250,6 +256,14 @@ export class Store {
       const failure = toSavepointError(error);
       outcomes = batch.map(() => failure);
     }
+    // Storage full: those commits wait (still counted in flight) for space to be reclaimed, then run once more.
+    const full = batch.filter((pending, i) => pending.retried !== true && isStorageFull(outcomes[i]));
+    if (full.length > 0) {
+      const held = new Set(full);
+      outcomes = outcomes.filter((_, i) => !held.has(batch[i] as PendingCommit));
+      batch.splice(0, batch.length, ...batch.filter((pending) => !held.has(pending)));
+      void this.#reclaimThenRetry(full);
+    }
     this.#inFlight -= batch.length;
     this.#batchesInFlight--;
     const changes: Change[] = [];
@@ -275,6 +289,40 @@ export class Store {
     }
     if (this.#queue.length > 0) this.#scheduleFlush();
     else if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  /**
+   * Registers what a domain can give up when storage is full (see `storage-full.ts`); the name
+   * makes registering again replace the earlier one. Returns an unregister function.
+   */
+  addSpaceReclaimer(name: string, reclaimer: SpaceReclaimer): () => void {
+    this.#reclaimers.set(name, reclaimer);
+    return () => {
+      if (this.#reclaimers.get(name) === reclaimer) this.#reclaimers.delete(name);
+    };
+  }
+
+  /** One reclaim at a time, shared by every commit that met the full storage meanwhile; then one retry each. */
+  async #reclaimThenRetry(full: readonly PendingCommit[]): Promise<void> {
+    this.#reclaiming ??= reclaimSpace(
+      (limit) => this.#driver.sweepExpired(this.#clock(), limit),
+      {
+        now: this.#clock(),
+        commit: (ops) =>
+          new Promise<CommitResult>((resolve, reject) => {
+            const prepared = prepareCommit(ops, this.#clock(), this.#maxValueBytes);
+            this.#queue.push({ prepared, enqueuedAt: performance.now(), retried: true, resolve, reject });
+            this.#scheduleFlush();
+          }),
+      },
+      this.#reclaimers,
+    ).finally(() => {
+      this.#reclaiming = undefined;
+    });
+    await this.#reclaiming;
+    this.#inFlight -= full.length;
+    this.#queue.unshift(...full.map((pending) => ({ ...pending, retried: true })));
+    this.#scheduleFlush();
   }
 
   // ---- change feed ----
@@ -324,6 +372,39 @@ export class Store {
       throw invalidInput('sweep limit must be a positive integer');
     this.#assertOpen();
     return this.#driver.sweepExpired(this.#clock(), limit);
+  }
+
+  // ---- dump and load (export, import, migrate) ----
+
+  /**
+   * Every live record, in pages, in the canonical order (see `RecordDump`), from one consistent
+   * snapshot. Records that expire at or before `now` (default: the store's clock) are left out.
+   */
+  exportRecords(options: { readonly now?: number } = {}): AsyncIterable<readonly RecordDump[]> {
+    this.#assertOpen();
+    return this.#driver.exportRecords(options.now ?? this.#clock());
+  }
+
+  /**
+   * Loads a dump (such as {@link exportRecords} yields) all-or-nothing, keeping versions, times
+   * and seqs. The store must hold no live record unless `replace` is set, which swaps the whole
+   * contents in the same transaction. Afterwards every change listener hears `unknown`, so caches
+   * and feeds re-read.
+   */
+  async importRecords(
+    pages: AsyncIterable<readonly RecordDump[]>,
+    options: ImportOptions = {},
+  ): Promise<ImportCounts> {
+    this.#assertOpen();
+    const counts = await this.#driver.importRecords(pages, this.#clock(), options);
+    this.#emit({ changes: [{ kind: 'unknown' }], origin: 'local' });
+    return counts;
+  }
+
+  /** Live records of each kind (as {@link exportRecords} would yield them at `now`). */
+  async countRecords(options: { readonly now?: number } = {}): Promise<ImportCounts> {
+    this.#assertOpen();
+    return this.#driver.countRecords(options.now ?? this.#clock());
   }
 
   /** Waits for queued commits to finish, then closes the driver. Later calls reject with `STORAGE_UNAVAILABLE`. */

@@ -37,7 +37,10 @@ import type {
   Driver,
   DriverCapabilities,
   ExternalChangeListener,
+  ImportCounts,
+  ImportOptions,
   PreparedCommit,
+  RecordDump,
 } from '../../engine/driver.js';
 import type {
   BoardEntry,
@@ -48,7 +51,7 @@ import type {
   StreamEvent,
   SweepResult,
 } from '../../engine/types.js';
-import { invalidInput, type SavepointError } from '../../errors.js';
+import { invalidInput, isSavepointError, type SavepointError } from '../../errors.js';
 import { encodeBusMessage } from './bus-message.js';
 import { type CacheTier, DEFAULT_TIER, tierResolver } from './cache-tiers.js';
 import { ChangeBus } from './change-bus.js';
@@ -422,6 +425,65 @@ class RedisLayerDriver implements RedisLayer {
     } finally {
       this.#repairing = false;
     }
+  }
+
+  // ---- dump and load ----
+
+  /** Straight from the inner driver's snapshot: the cache may lag it, never lead it. */
+  exportRecords(now: number): AsyncIterable<readonly RecordDump[]> {
+    return this.#inner.exportRecords(now);
+  }
+
+  countRecords(now: number): Promise<ImportCounts> {
+    return this.#inner.countRecords(now);
+  }
+
+  /**
+   * The inner driver imports; then every cache forgets everything: this L1, the Redis entries of
+   * every instance (a generation bump) and, through the bus, every other instance's L1, whose
+   * listeners hear `unknown`. Done after a failed import too, unless it failed on the dump or the
+   * target (which change nothing): a connection lost at COMMIT leaves the outcome unknown.
+   */
+  async importRecords(
+    pages: AsyncIterable<readonly RecordDump[]>,
+    now: number,
+    options?: ImportOptions,
+  ): Promise<ImportCounts> {
+    let counts: ImportCounts;
+    try {
+      counts = await this.#inner.importRecords(pages, now, options);
+    } catch (error) {
+      const refused =
+        isSavepointError(error) &&
+        (error.code === 'VERSION_CONFLICT' ||
+          error.code === 'INVALID_INPUT' ||
+          error.code === 'CORRUPT_DATA');
+      if (!refused) await this.#forgetEverything();
+      throw error;
+    }
+    await this.#forgetEverything();
+    return counts;
+  }
+
+  async #forgetEverything(): Promise<void> {
+    this.#l1.clear();
+    // On failure the bump is owed, and Redis is bypassed until the repair pays it.
+    await this.#documents.bumpGeneration();
+    const ack = this.#ackTimeoutMs > 0;
+    const id = ack ? this.#bus.openMessage() : this.#bus.nextId();
+    const message = encodeBusMessage(
+      { from: this.instanceId, id, ack, keys: null, changes: UNKNOWN },
+      this.#maxMessageChars,
+    );
+    const receivers = await this.#documents.invalidate([], message);
+    if (receivers === undefined) {
+      this.#bus.dropMessage(id);
+      this.#noticeOwed = true;
+      this.#repairSoon();
+      return;
+    }
+    this.#published++;
+    if (ack && !(await this.#bus.awaitAcks(id, receivers, this.#ackTimeoutMs))) this.#ackTimeouts++;
   }
 
   // ---- the change feed ----

@@ -13,6 +13,7 @@
  * start: the first call for a game reads it.
  */
 import { retryOnConflict } from '../../engine/retry.js';
+import type { ReclaimContext } from '../../engine/storage-full.js';
 import type { Store } from '../../engine/store.js';
 import type {
   AppendResult,
@@ -207,6 +208,9 @@ async function retryUnlessStopped<T>(step: () => Promise<T>): Promise<T> {
 }
 
 const MAX_TOKEN_LENGTH = 256;
+/** Storage full: completed games removed per reclaim, and games scanned to find the oldest. */
+const RECLAIM_GAMES = 10;
+const RECLAIM_SCAN = 100_000;
 const READ_PAGE = 10_000;
 
 const tokenInvalid = (gameId: string, playerId: string): SavepointError =>
@@ -239,6 +243,8 @@ export class Games {
     this.#maxFailures = positive(options.maxReconnectFailures, 10, 'maxReconnectFailures');
     this.#failureWindowMs = positive(options.failureWindowMs, MINUTE, 'failureWindowMs');
     this.#seatRaceWindowMs = nonNegative(options.seatRaceWindowMs, 2000, 'seatRaceWindowMs');
+    // Storage full: the engine sweeps expired records first, then asks for this (see storage-full.ts).
+    store.addSpaceReclaimer('games', (context) => this.#removeOldestCompleted(context));
   }
 
   /**
@@ -504,16 +510,56 @@ export class Games {
     const stream = streamOf(gameId);
     const [exists, head] = await Promise.all([this.#exists(gameId), this.#store.streamHead(stream)]);
     if (!exists && head === 0) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    await this.#store.commit(await this.#deleteOps(gameId));
+  }
+
+  /** Every op that removes the game and what it owns. */
+  async #deleteOps(gameId: string): Promise<CommitOp[]> {
     const ops: CommitOp[] = [
       { op: 'delete', collection: GAME_COLLECTION, key: gameId },
-      { op: 'deleteStream', stream },
+      { op: 'deleteStream', stream: streamOf(gameId) },
     ];
     for (const collection of [TOKEN_COLLECTION, FAILURE_COLLECTION]) {
       for (const document of await this.#listSeats(collection, gameId)) {
         ops.push({ op: 'delete', collection, key: document.key });
       }
     }
-    await this.#store.commit(ops);
+    return ops;
+  }
+
+  /**
+   * Storage is full and nothing expired was left to sweep: removes the oldest completed games
+   * (by completion time; at most {@link RECLAIM_GAMES}, among the first {@link RECLAIM_SCAN}
+   * games), each in its own commit. Resolves with the number removed.
+   */
+  async #removeOldestCompleted(context: ReclaimContext): Promise<number> {
+    const completed: Array<{ readonly key: string; readonly completedAt: number }> = [];
+    let after: string | undefined;
+    let scanned = 0;
+    do {
+      const page = await this.#store.list(GAME_COLLECTION, {
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const document of page.items) {
+        const value = document.value;
+        if (isJsonObject(value) && value.status === 'completed') {
+          completed.push({
+            key: document.key,
+            completedAt: typeof value.completedAt === 'number' ? value.completedAt : document.updatedAt,
+          });
+        }
+      }
+      scanned += page.items.length;
+      after = page.nextCursor ?? undefined;
+    } while (after !== undefined && scanned < RECLAIM_SCAN);
+    completed.sort((a, b) => a.completedAt - b.completedAt || (a.key < b.key ? -1 : 1));
+    let removed = 0;
+    for (const { key } of completed.slice(0, RECLAIM_GAMES)) {
+      await context.commit(await this.#deleteOps(key));
+      removed++;
+    }
+    return removed;
   }
 
   /**

@@ -5,8 +5,11 @@
  */
 
 import { compareBoardEntries, compareCodePoints } from '../../engine/board-sort-key.js';
+import { checkDocumentCondition, checkStreamHead } from '../../engine/conditions.js';
 import type {
   Driver,
+  ImportCounts,
+  ImportOptions,
   PreparedAppend,
   PreparedCommit,
   PreparedDelete,
@@ -14,7 +17,9 @@ import type {
   PreparedPatch,
   PreparedPut,
   PreparedScore,
+  RecordDump,
 } from '../../engine/driver.js';
+import { DumpOrderChecker, describeCounts, isEmptyCounts } from '../../engine/dump-order.js';
 import { parseStoredJson, serializeJson } from '../../engine/json.js';
 import { applyPatch } from '../../engine/patch.js';
 import type {
@@ -105,6 +110,9 @@ class DocumentCollection {
     for (let i = low; i < keys.length; i++) yield keys[i] as string;
   }
 }
+
+/** Records per page of `exportRecords`. */
+const EXPORT_PAGE_SIZE = 1000;
 
 /** The whole state; a commit changes it in place and undoes its changes if any op fails. */
 interface State {
@@ -230,27 +238,6 @@ class CommitApplier {
     return row !== undefined && isLive(row.expiresAt, this.commit.at) ? row : undefined;
   }
 
-  #checkCondition(
-    op: { collection: string; key: string; expectedVersion?: number; mustNotExist?: boolean },
-    current: DocumentRow | undefined,
-    opIndex: number,
-  ): void {
-    const where = `${op.collection}/${op.key}`;
-    const details = { opIndex, collection: op.collection, key: op.key };
-    if (op.mustNotExist === true && current !== undefined) {
-      throw versionConflict(`Version conflict on ${where}: it already exists (version ${current.version})`, {
-        ...details,
-        actual: current.version,
-      });
-    }
-    if (op.expectedVersion !== undefined && current?.version !== op.expectedVersion) {
-      throw versionConflict(
-        `Version conflict on ${where}: expected version ${op.expectedVersion}, found ${current === undefined ? 'none' : current.version}`,
-        { ...details, expected: op.expectedVersion, actual: current?.version ?? null },
-      );
-    }
-  }
-
   #write(collection: string, key: string, row: DocumentRow): void {
     const map = this.#collection(collection);
     const previous = map.get(key);
@@ -260,7 +247,7 @@ class CommitApplier {
 
   #put(op: PreparedPut, opIndex: number): OpResult {
     const current = this.#liveDocument(op.collection, op.key);
-    this.#checkCondition(op, current, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     const at = this.commit.at;
     const row: DocumentRow = {
       json: op.json,
@@ -275,7 +262,7 @@ class CommitApplier {
 
   #patch(op: PreparedPatch, opIndex: number): OpResult {
     const current = this.#liveDocument(op.collection, op.key);
-    this.#checkCondition(op, current, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     if (current === undefined && !op.upsert) {
       throw notFound(
         `Cannot patch ${op.collection}/${op.key}: it does not exist (pass upsert to create it)`,
@@ -305,7 +292,7 @@ class CommitApplier {
 
   #delete(op: PreparedDelete, opIndex: number): OpResult {
     const current = this.#liveDocument(op.collection, op.key);
-    this.#checkCondition(op, current, opIndex);
+    checkDocumentCondition(op, current?.version, opIndex);
     if (current === undefined) return { op: 'delete', deleted: false };
     const map = this.#collection(op.collection);
     map.delete(op.key);
@@ -321,17 +308,7 @@ class CommitApplier {
   #append(op: PreparedAppend, opIndex: number): OpResult {
     const existing = this.#liveStream(op.stream);
     const head = existing?.events.length ?? 0;
-    if (op.expectedHead !== undefined && op.expectedHead !== head) {
-      throw versionConflict(
-        `Version conflict on stream ${op.stream}: expected head ${op.expectedHead}, found ${head}`,
-        {
-          opIndex,
-          stream: op.stream,
-          expected: op.expectedHead,
-          actual: head,
-        },
-      );
-    }
+    checkStreamHead(op, head, opIndex);
     let stream = existing;
     if (stream === undefined) {
       // A missing or expired stream starts afresh at seq 1.
@@ -576,9 +553,187 @@ export class MemoryDriver implements Driver {
     return { documents, streams, more: false };
   }
 
+  // ---- dump and load ----
+
+  /** The snapshot is a copy of the live records' references taken at the call (rows are immutable). */
+  exportRecords(now: number): AsyncIterable<readonly RecordDump[]> {
+    const records = snapshotRecords(this.#open(), now);
+    return (async function* pages() {
+      for (let start = 0; start < records.length; start += EXPORT_PAGE_SIZE) {
+        yield records.slice(start, start + EXPORT_PAGE_SIZE);
+      }
+    })();
+  }
+
+  /**
+   * Builds the new state aside while the pages stream in, then swaps it in at once: a failure, or
+   * a commit that made the store non-empty meanwhile, leaves the store as it was.
+   */
+  async importRecords(
+    pages: AsyncIterable<readonly RecordDump[]>,
+    now: number,
+    options: ImportOptions = {},
+  ): Promise<ImportCounts> {
+    const replace = options.replace === true;
+    this.#refuseNonEmpty(replace, now);
+    const next: State = { documents: new Map(), streams: new Map(), boards: new Map() };
+    const checker = new DumpOrderChecker();
+    let stream: StreamRow | undefined;
+    let board: BoardRow | undefined;
+    for await (const page of pages) {
+      this.#open();
+      for (const record of page) {
+        checker.accept(record);
+        switch (record.kind) {
+          case 'document': {
+            let collection = next.documents.get(record.collection);
+            if (collection === undefined) {
+              collection = new DocumentCollection();
+              next.documents.set(record.collection, collection);
+            }
+            collection.set(record.key, {
+              json: record.json,
+              version: record.version,
+              createdAt: record.createdAt,
+              updatedAt: record.updatedAt,
+              expiresAt: record.expiresAt,
+            });
+            break;
+          }
+          case 'stream':
+            stream = { events: [], expiresAt: record.expiresAt };
+            next.streams.set(record.stream, stream);
+            break;
+          case 'event':
+            (stream as StreamRow).events.push({
+              seq: record.seq,
+              type: record.type,
+              json: record.json,
+              at: record.at,
+            });
+            break;
+          case 'board':
+            board = { order: record.order, ranked: [], byMember: new Map() };
+            next.boards.set(record.board, board);
+            break;
+          case 'member': {
+            const target = board as BoardRow;
+            if (target.byMember.has(record.member)) {
+              throw new SavepointError(
+                'INVALID_INPUT',
+                `Member ${record.member} appears twice on board ${record.board}`,
+              );
+            }
+            const row: MemberRow = {
+              member: record.member,
+              score: record.score,
+              reachedAt: record.reachedAt,
+              metadataJson: record.metadataJson,
+            };
+            // The checker holds members to rank order, so appending keeps `ranked` sorted.
+            target.ranked.push(row);
+            target.byMember.set(record.member, row);
+            break;
+          }
+        }
+      }
+    }
+    const counts = checker.finish();
+    // Commits may have landed while the pages were read.
+    this.#refuseNonEmpty(replace, now);
+    this.#state.documents = next.documents;
+    this.#state.streams = next.streams;
+    this.#state.boards = next.boards;
+    return counts;
+  }
+
+  async countRecords(now: number): Promise<ImportCounts> {
+    return countLive(this.#open(), now);
+  }
+
+  #refuseNonEmpty(replace: boolean, now: number): void {
+    if (replace) return;
+    const counts = countLive(this.#open(), now);
+    if (!isEmptyCounts(counts)) {
+      throw new SavepointError(
+        'VERSION_CONFLICT',
+        `The store is not empty (${describeCounts(counts)}); import only into an empty store, or replace its contents`,
+      );
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }
+}
+
+/** Every live record, in the canonical order of `RecordDump`. */
+function snapshotRecords(state: State, now: number): RecordDump[] {
+  const records: RecordDump[] = [];
+  for (const name of [...state.documents.keys()].sort(compareCodePoints)) {
+    const collection = state.documents.get(name) as DocumentCollection;
+    for (const key of collection.keysFrom('', true)) {
+      const row = collection.get(key) as DocumentRow;
+      if (!isLive(row.expiresAt, now)) continue;
+      records.push({
+        kind: 'document',
+        collection: name,
+        key,
+        json: row.json,
+        version: row.version,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+        expiresAt: row.expiresAt,
+      });
+    }
+  }
+  for (const name of [...state.streams.keys()].sort(compareCodePoints)) {
+    const stream = state.streams.get(name) as StreamRow;
+    if (!isLive(stream.expiresAt, now)) continue;
+    records.push({ kind: 'stream', stream: name, head: stream.events.length, expiresAt: stream.expiresAt });
+    for (const event of stream.events) {
+      records.push({
+        kind: 'event',
+        stream: name,
+        seq: event.seq,
+        type: event.type,
+        json: event.json,
+        at: event.at,
+      });
+    }
+  }
+  for (const name of [...state.boards.keys()].sort(compareCodePoints)) {
+    const board = state.boards.get(name) as BoardRow;
+    records.push({ kind: 'board', board: name, order: board.order });
+    for (const row of board.ranked) {
+      records.push({
+        kind: 'member',
+        board: name,
+        member: row.member,
+        score: row.score,
+        reachedAt: row.reachedAt,
+        metadataJson: row.metadataJson,
+      });
+    }
+  }
+  return records;
+}
+
+function countLive(state: State, now: number): ImportCounts {
+  let documents = 0;
+  for (const collection of state.documents.values()) {
+    for (const [, row] of collection.entries()) if (isLive(row.expiresAt, now)) documents++;
+  }
+  let streams = 0;
+  let events = 0;
+  for (const stream of state.streams.values()) {
+    if (!isLive(stream.expiresAt, now)) continue;
+    streams++;
+    events += stream.events.length;
+  }
+  let members = 0;
+  for (const board of state.boards.values()) members += board.ranked.length;
+  return { documents, streams, events, boards: state.boards.size, members };
 }
 
 /** Opens an empty in-memory store. */

@@ -15,7 +15,10 @@ import type {
   Driver,
   DriverCapabilities,
   ExternalChangeListener,
+  ImportCounts,
+  ImportOptions,
   PreparedCommit,
+  RecordDump,
 } from '../../engine/driver.js';
 import { parseStoredJson } from '../../engine/json.js';
 import type {
@@ -36,6 +39,7 @@ import { writeAndCommit } from './batch-write.js';
 import { applyBlindPuts, blindChanges, blindPutsOf } from './blind-puts.js';
 import { readBoardMember, readBoardRange } from './board-reads.js';
 import { channelFor, ExternalChangeFeed, encodeChanges } from './change-notifier.js';
+import * as dump from './dump.js';
 import { migrate } from './migrations.js';
 import { createClient, type Sql, type Tables, tablesOf } from './postgres-client.js';
 import { isConnectionLost, isDataError, isRetryable, translatePostgresError } from './postgres-errors.js';
@@ -397,6 +401,40 @@ class PostgresDriver implements Driver {
       }
       return { documents, streams, more };
     });
+  }
+
+  // ---- dump and load (see dump.ts) ----
+
+  exportRecords(now: number): AsyncIterable<readonly RecordDump[]> {
+    if (this.#closed) throw new SavepointError('STORAGE_UNAVAILABLE', 'The PostgreSQL driver is closed');
+    return dump.exportRecords(this.#sql, this.#tables, now);
+  }
+
+  importRecords(
+    pages: AsyncIterable<readonly RecordDump[]>,
+    now: number,
+    options: ImportOptions = {},
+  ): Promise<ImportCounts> {
+    if (this.#closed)
+      return Promise.reject(new SavepointError('STORAGE_UNAVAILABLE', 'The PostgreSQL driver is closed'));
+    // dump.importRecords translates its own errors and passes the source's through unchanged.
+    return dump.importRecords(
+      {
+        sql: this.#sql,
+        tables: this.#tables,
+        // Other instances cannot be told what changed: everything did.
+        notification: this.#notify
+          ? { channel: this.#channel, payload: JSON.stringify({ i: this.#instanceId, at: now, u: 1 }) }
+          : undefined,
+      },
+      pages,
+      now,
+      options,
+    );
+  }
+
+  countRecords(now: number): Promise<ImportCounts> {
+    return this.#read('counting records', () => dump.countRecords(this.#sql, this.#tables, now));
   }
 
   // ---- external changes and lifecycle ----

@@ -12,8 +12,12 @@ import type {
   Driver,
   DriverCapabilities,
   ExternalChangeListener,
+  ImportCounts,
+  ImportOptions,
   PreparedCommit,
   PreparedOp,
+  RecordDump,
+  StartupRecovery,
 } from '../../engine/driver.js';
 import type {
   BoardEntry,
@@ -29,8 +33,10 @@ import { invalidInput, SavepointError } from '../../errors.js';
 import { BoardTable } from './board-table.js';
 import { DataVersionWatcher } from './data-version-watcher.js';
 import { DocumentTable, isOneStatement } from './document-table.js';
+import * as dump from './dump.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { mayBeCommitSpecific, translateSqliteError } from './sqlite-errors.js';
+import { integrityProblems, prepareSqliteFile, type RecoveryOptions } from './sqlite-recovery.js';
 import { StreamTable } from './stream-table.js';
 
 export interface SqliteDriverOptions {
@@ -43,6 +49,13 @@ export interface SqliteDriverOptions {
   readonly durability?: 'normal' | 'full';
   /** How long a write waits for another process holding the write lock, in ms; default 5000. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Take a fallback instead of failing when the file cannot be used as found (a corrupt, truncated
+   * or zero-length file, a garbled WAL): quarantine it, restore the newest good backup or start
+   * empty, and report it as `capabilities.recovery` (see `sqlite-recovery.ts`). Default false: such
+   * a file fails with `CORRUPT_DATA`. `open.ts` turns it on for `sqlite:` URLs.
+   */
+  readonly recover?: boolean | RecoveryOptions;
 }
 
 /** The settings in force on the driver's connection, as SQLite reports them (for start-up logs and tests). */
@@ -89,13 +102,20 @@ export class SqliteDriver implements Driver {
   readonly #readBoardMember: Database.Transaction<(board: string, member: string) => BoardEntry | undefined>;
   readonly #sweep: Database.Transaction<(now: number, limit: number) => SweepResult>;
   #closed = false;
+  /** Set while `importRecords` writes (on its own connection); commits and sweeps wait for it. */
+  #importing: Promise<void> | undefined;
 
   /** Wraps a connection that is already configured and migrated; use {@link openSqliteDriver}. */
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, recovery?: StartupRecovery) {
     this.#db = db;
     const persistent = !db.memory;
     // Nothing else can open a `:memory:` database.
-    this.capabilities = { persistent, sharedAcrossProcesses: persistent, maxConcurrentBatches: 1 };
+    this.capabilities = {
+      persistent,
+      sharedAcrossProcesses: persistent,
+      maxConcurrentBatches: 1,
+      ...(recovery === undefined ? {} : { recovery }),
+    };
     this.#documents = new DocumentTable(db);
     this.#streams = new StreamTable(db);
     this.#boards = new BoardTable(db);
@@ -188,12 +208,16 @@ export class SqliteDriver implements Driver {
    * A batch of one unconditional put or delete runs as that one statement, which is atomic alone.
    */
   async applyBatch(batch: readonly PreparedCommit[]): Promise<Array<CommitResult | SavepointError>> {
+    if (this.#importing !== undefined) await this.#importFinished();
     if (this.#closed) throw closedError();
     const lone = batch.length === 1 ? (batch[0] as PreparedCommit) : undefined;
     if (lone?.ops.length === 1 && isOneStatement(lone.ops[0] as PreparedOp)) {
-      // Atomic by itself: BEGIN and COMMIT around it measured 3 us of a 16 us upsert.
+      // Atomic by itself: BEGIN and COMMIT around it measured 3 us of a 16 us upsert. But it must run
+      // to completion: a RETURNING statement read with `.get()` commits when reset, and a failure
+      // there (SQLITE_FULL, an I/O error) is silently dropped, losing an acknowledged write. So only
+      // outside autocommit is the fast path safe; the transaction's COMMIT reports such failures.
       try {
-        return [this.#applyCommit(lone)];
+        return [this.#applyIsolated(lone)];
       } catch (error) {
         return [translateSqliteError(error)];
       }
@@ -219,12 +243,56 @@ export class SqliteDriver implements Driver {
 
   /** Removes at most `limit` expired documents, then expired streams and their events; one transaction. */
   async sweepExpired(now: number, limit: number): Promise<SweepResult> {
+    if (this.#importing !== undefined) await this.#importFinished();
     if (this.#closed) throw closedError();
     try {
       return this.#sweep.immediate(now, limit);
     } catch (error) {
       throw translateSqliteError(error);
     }
+  }
+
+  // ---- dump and load (see dump.ts) ----
+
+  /** From a read-only connection's snapshot (a `:memory:` database is read in one pass). */
+  exportRecords(now: number): AsyncIterable<readonly RecordDump[]> {
+    if (this.#closed) throw closedError();
+    return dump.exportRecords(this.#db, now, this.#busyTimeoutMs());
+  }
+
+  /**
+   * Imports on a second connection in one write transaction, while this connection's readers see
+   * the old contents; commits and sweeps made meanwhile wait until it ends.
+   */
+  async importRecords(
+    pages: AsyncIterable<readonly RecordDump[]>,
+    now: number,
+    options: ImportOptions = {},
+  ): Promise<ImportCounts> {
+    if (this.#importing !== undefined) await this.#importFinished();
+    if (this.#closed) throw closedError();
+    const importing = dump.importRecords(this.#db, pages, now, options, this.#busyTimeoutMs());
+    const finished = importing.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#importing = finished;
+    void finished.then(() => {
+      if (this.#importing === finished) this.#importing = undefined;
+    });
+    return importing;
+  }
+
+  async countRecords(now: number): Promise<ImportCounts> {
+    return this.#read(() => dump.countRecords(this.#db, now));
+  }
+
+  async #importFinished(): Promise<void> {
+    while (this.#importing !== undefined) await this.#importing;
+  }
+
+  #busyTimeoutMs(): number {
+    return this.#db.pragma('busy_timeout', { simple: true }) as number;
   }
 
   /**
@@ -234,6 +302,11 @@ export class SqliteDriver implements Driver {
   onExternalChange(listener: ExternalChangeListener): () => void {
     if (this.#closed) throw closedError();
     return this.#watcher.listen(listener);
+  }
+
+  /** `PRAGMA integrity_check`: the problems found, empty when the file is sound. Reads every page. */
+  async checkIntegrity(): Promise<string[]> {
+    return this.#read(() => integrityProblems(this.#db, true));
   }
 
   /** The connection's effective settings, read back from SQLite. */
@@ -339,12 +412,27 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
   }
   const inMemory = options.path === ':memory:';
   if (!inMemory) createParentDirectory(options.path);
+  const recover = options.recover ?? false;
+  const recovery =
+    inMemory || recover === false
+      ? undefined
+      : prepareSqliteFile(options.path, recover === true ? {} : recover);
   let db: Database.Database | undefined;
   try {
     db = new Database(options.path, { timeout: busyTimeoutMs });
     configure(db, durability, busyTimeoutMs);
     migrate(db);
-    return new SqliteDriver(db);
+    if (recovery !== undefined) {
+      // After a fallback, serve only a store that passes the full check (seed 002 §8.5).
+      const problems = integrityProblems(db, true);
+      if (problems.length > 0) {
+        throw new SavepointError(
+          'CORRUPT_DATA',
+          `Refusing to serve: after ${recovery.action}, ${options.path} still fails its integrity check: ${problems.slice(0, 3).join('; ')}`,
+        );
+      }
+    }
+    return new SqliteDriver(db, recovery);
   } catch (error) {
     db?.close();
     throw translateSqliteError(error, `Cannot open the SQLite database ${options.path}`);
