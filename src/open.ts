@@ -56,7 +56,12 @@ async function openBaseDriver(url: StorageUrl, options: DriverOptions): Promise<
     }
     case 'sqlite': {
       const { openSqliteDriver } = await import('./drivers/sqlite/sqlite-driver.js');
-      return openSqliteDriver({ path: sqlitePathOf(url), durability: options.durability ?? 'normal' });
+      return openSqliteDriver({
+        path: sqlitePathOf(url),
+        durability: options.durability ?? 'normal',
+        // A corrupt file is quarantined and replaced by a backup or an empty store (issue #7).
+        recover: true,
+      });
     }
     case 'postgres': {
       const { openPostgresDriver } = await import('./drivers/postgres/postgres-driver.js');

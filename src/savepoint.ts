@@ -7,6 +7,7 @@ import { Rankings, type RankingsOptions } from './domains/rankings/rankings.js';
 import { Saves, type SavesOptions } from './domains/saves/saves.js';
 import { Sessions } from './domains/sessions/sessions.js';
 import { Stats, type StatsOptions } from './domains/stats/stats.js';
+import type { StartupRecovery } from './engine/driver.js';
 import { type Clock, Store } from './engine/store.js';
 import { DEFAULT_STORAGE_URL, type DriverOptions, openDriver, type StorageUrl } from './open.js';
 
@@ -103,6 +104,14 @@ export class Savepoint {
   get leases(): Leases {
     this.#leases ??= new Leases(this.store);
     return this.#leases;
+  }
+
+  /**
+   * The fallback the storage took at open because its data could not be used as found (a corrupt
+   * file quarantined, a backup restored), or `undefined`. `/health` reports it.
+   */
+  get recovery(): StartupRecovery | undefined {
+    return this.store.capabilities.recovery;
   }
 
   /** Lets module background work finish, then finishes queued commits and closes the storage. */

@@ -131,7 +131,11 @@ export async function operationsRoutes(app: FastifyInstance, options: DomainPlug
       },
     },
     async (request) => {
-      const totals = await sweepAll(store, { batchSize: request.body?.batchSize ?? 1000 });
+      const totals = await sweepAll(store, {
+        batchSize: request.body?.batchSize ?? 1000,
+        trigger: 'admin',
+        auditEmpty: true,
+      });
       return { documents: totals.documents, streams: totals.streams, total: totals.total };
     },
   );

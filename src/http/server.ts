@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { Config } from '../config.js';
 import { SavepointError } from '../errors.js';
 import type { Savepoint } from '../savepoint.js';
+import { adminRoutes } from './admin.routes.js';
 import { resolveApiKey } from './api-key.js';
 import { registerAuth } from './auth.js';
 import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
@@ -86,6 +87,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     metrics,
   };
   await app.register(operationsRoutes, pluginOptions);
+  await app.register(adminRoutes, pluginOptions);
   for (const plugin of options.domains ?? domainPlugins) await app.register(plugin, pluginOptions);
 
   let stopSweeper: (() => Promise<void>) | undefined;

@@ -3,6 +3,7 @@
  * transaction. Expired records are already invisible to reads; sweeping only reclaims space.
  * Used by `POST /v1/admin/sweep`, the background sweeper and `savepoint sweep`.
  */
+import { appendAudit } from '../audit.js';
 import { Matches } from '../domains/matches/matches.js';
 import type { Store } from '../engine/store.js';
 import type { SweepResult } from '../engine/types.js';
@@ -28,6 +29,13 @@ export interface SweepOptions {
   readonly maxBatches?: number;
   /** Hears each batch, for progress reports. */
   readonly onBatch?: (batch: SweepResult, totals: SweepTotals) => void;
+  /**
+   * Who asked, for the `sweep` entry of the audit log (`background`, `admin`, `cli`); default
+   * `manual`. A sweep that removed something is always audited, with its counts by collection.
+   */
+  readonly trigger?: string;
+  /** Audit the sweep even when it removed nothing (an operator's explicit sweep). Default false. */
+  readonly auditEmpty?: boolean;
 }
 
 /** Sweeps `store` batch by batch until nothing expired is left (or `maxBatches` is reached). */
@@ -51,7 +59,11 @@ export async function sweepAll(store: Store, options: SweepOptions = {}): Promis
   }
   // Per-match score boards go with their match; only once the matches themselves are swept.
   const boards = more ? 0 : await new Matches(store).sweepBoards();
-  return { documents, streams, boards, total: total + boards, more };
+  const totals = { documents, streams, boards, total: total + boards, more };
+  if (totals.total > 0 || options.auditEmpty === true) {
+    await appendAudit(store, 'sweep', { trigger: options.trigger ?? 'manual', ...totals });
+  }
+  return totals;
 }
 
 export interface SweeperOptions {
@@ -71,7 +83,7 @@ export function startSweeper(store: Store, options: SweeperOptions): () => Promi
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running !== undefined) return;
-    running = sweepAll(store, { maxBatches: 10 })
+    running = sweepAll(store, { maxBatches: 10, trigger: 'background' })
       .then((totals) => {
         if (totals.total > 0) options.onSweep?.(totals);
       }, options.onError)

@@ -3,12 +3,16 @@
  * reads through every primitive: documents, a listing, a stream, the boards. Exit code 0 when every
  * step passed, 1 with a report naming the failed steps otherwise. It writes nothing.
  *
- * A deeper check (SQLite's `PRAGMA integrity_check`, PostgreSQL's index checks, reading every
- * stored value back) needs a driver capability that does not exist yet; see the issue notes.
+ * On a SQLite file it first runs `PRAGMA integrity_check` on the file as found (before opening, which
+ * would quarantine a damaged file and hide the damage); on a persistent store it then checks the
+ * relationships between records (`src/domains/audit/integrity.ts`). PostgreSQL's own index checks
+ * (amcheck) are not run yet.
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type Config, maskUrl } from '../../config.js';
+import { checkRelationships } from '../../domains/audit/integrity.js';
+import { problemWithFile } from '../../drivers/sqlite/sqlite-recovery.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
 import type { Savepoint } from '../../savepoint.js';
 import {
@@ -67,6 +71,19 @@ export async function runCheck(
   if (missing !== undefined) {
     steps.push({ name: 'find the store', ok: false, ms: 0, detail: missing });
   } else {
+    if (driverKindOf(config.databaseUrl) === 'sqlite' && sqlitePathOf(config.databaseUrl) !== ':memory:') {
+      // Before opening: opening would quarantine a damaged file and fall back, hiding the damage.
+      const file = sqlitePathOf(config.databaseUrl);
+      steps.push(
+        await step('integrity_check', async () => {
+          const problem = problemWithFile(file, { full: true });
+          if (problem !== undefined) throw new Error(`${file} ${problem}`);
+          return 'ok';
+        }),
+      );
+    }
+  }
+  if (steps.every((s) => s.ok) && missing === undefined) {
     steps.push(
       await step('open (and migrate)', async () => {
         savepoint = await (options.open ?? openConfiguredSavepoint)(config);
@@ -76,6 +93,16 @@ export async function runCheck(
   }
   const store = savepoint?.store;
   if (store !== undefined) {
+    // A memory store opened by this command is empty: its relationships hold trivially.
+    if (store.capabilities.persistent) {
+      steps.push(
+        await step('relationships', async () => {
+          const problems = await checkRelationships(store);
+          if (problems.length > 0) throw new Error(`${problems.length} found: ${problems.join('; ')}`);
+          return 'rounds and scores have matches, game logs have no gaps, tokens have games, boards are defined';
+        }),
+      );
+    }
     steps.push(
       await step('read a document', async () => {
         await store.get('_check', 'probe');

@@ -1,0 +1,47 @@
+/**
+ * The audit log (seed 002 §7.4, §8.3): sweeps, restores, start-up fallbacks, imports and resets
+ * append an entry to the stream `audit`, so an operator can see afterwards what removed or replaced
+ * data, and when. Read it with `GET /v1/admin/audit?after=N&limit=M`.
+ */
+import type { Store } from './engine/store.js';
+import type { JsonObject, StreamEvent } from './engine/types.js';
+
+/** The stream that holds the audit log. */
+export const AUDIT_STREAM = 'audit';
+
+/**
+ * What happened. Other values are allowed; these are the ones Savepoint writes:
+ * `sweep` (expired records removed: counts by collection), `recovery` (a fallback taken at start),
+ * `restore` (a backup copied in), `backup`, `import`, `rankings-reset`, `stats-reset`.
+ */
+export type AuditType =
+  | 'sweep'
+  | 'recovery'
+  | 'restore'
+  | 'backup'
+  | 'import'
+  | 'rankings-reset'
+  | 'stats-reset'
+  | (string & {});
+
+/** One audit entry: `seq` orders them, `at` is the commit time (ms since the epoch). */
+export type AuditEvent = StreamEvent;
+
+/**
+ * Appends one entry to the audit log and resolves with its seq. The entry is its own commit, made
+ * after the action it records (an audit failure never undoes the action; callers that must not
+ * fail because of it catch the rejection).
+ */
+export async function appendAudit(store: Store, type: AuditType, data: JsonObject): Promise<number> {
+  const result = await store.commit([{ op: 'append', stream: AUDIT_STREAM, events: [{ type, data }] }]);
+  const appended = result.results[0];
+  return appended !== undefined && appended.op === 'append' ? appended.lastSeq : 0;
+}
+
+/** Entries with `seq > after`, oldest first, at most `limit` (default 100, at most 1000). */
+export async function readAudit(
+  store: Store,
+  options: { readonly after?: number; readonly limit?: number } = {},
+): Promise<AuditEvent[]> {
+  return store.readStream(AUDIT_STREAM, { after: options.after ?? 0, limit: options.limit ?? 100 });
+}

@@ -1,0 +1,57 @@
+/**
+ * `savepoint restore FILE`: replaces the SQLite store with a backup, offline. It refuses while a
+ * server holds the store (its lock file `<data dir>/savepoint.pid` names a live process) and
+ * refuses a backup that fails `integrity_check`; the current file is moved aside to
+ * `<file>.before-restore-<timestamp>`, never deleted. The restore is recorded in the audit log.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { appendAudit } from '../../audit.js';
+import type { Config } from '../../config.js';
+import { type RestoreResult, restoreSqliteFile } from '../../drivers/sqlite/sqlite-backup.js';
+import { invalidInput } from '../../errors.js';
+import {
+  type CommandOutput,
+  configFrom,
+  openConfiguredSavepoint,
+  processOutput,
+  type StorageFlags,
+  say,
+  withStorageOptions,
+} from '../options.js';
+import { sqliteFileOf } from './backup.js';
+
+/** Restores `backup` over the configured store, then opens it (migrating it) and audits the restore. */
+export async function runRestore(
+  config: Config,
+  backup: string,
+  output: CommandOutput = processOutput,
+): Promise<RestoreResult> {
+  const file = sqliteFileOf(config, 'restore');
+  if (!existsSync(backup)) throw invalidInput(`No backup file at ${backup}`);
+  const result = restoreSqliteFile(backup, file);
+  if (result.previousMovedTo !== undefined)
+    say(output.out, `moved the current store aside to ${result.previousMovedTo}`);
+  const savepoint = await openConfiguredSavepoint(config);
+  try {
+    await appendAudit(savepoint.store, 'restore', {
+      from: result.restoredFrom,
+      ...(result.previousMovedTo === undefined ? {} : { previousMovedTo: result.previousMovedTo }),
+    });
+  } finally {
+    await savepoint.close();
+  }
+  say(output.out, `restored ${file} from ${result.restoredFrom}`);
+  return result;
+}
+
+export function registerRestore(program: Command): void {
+  withStorageOptions(
+    program
+      .command('restore')
+      .description('replace the SQLite store with a verified backup (the server must be stopped)')
+      .argument('<file>', 'the backup to restore'),
+  ).action(async (file: string, flags: StorageFlags) => {
+    await runRestore(configFrom(flags), file);
+  });
+}
