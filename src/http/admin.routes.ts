@@ -92,8 +92,16 @@ export async function adminRoutes(app: FastifyInstance, options: DomainPluginOpt
     let releaseLock: (() => void) | undefined;
     let stopBackups: (() => Promise<void>) | undefined;
     app.addHook('onReady', async () => {
-      // `savepoint restore` refuses while this lock names a live process.
-      releaseLock = holdLock(sqliteFile);
+      // `savepoint restore` refuses while this lock names a live process. A server on a full or
+      // read-only disk must still start and serve reads, so a lock that cannot be written only warns.
+      try {
+        releaseLock = holdLock(sqliteFile);
+      } catch (error) {
+        app.log.warn(
+          { err: error },
+          'could not write the lock file: `savepoint restore` will not see this server',
+        );
+      }
       if (config.backupIntervalMs === 0) return;
       stopBackups = startBackupScheduler({
         source: sqliteFile,
