@@ -40,10 +40,10 @@ export interface StartupRecovery {
   /**
    * `restored-backup`: the store was quarantined and the newest good backup copied in its place.
    * `started-empty`: the store was quarantined and no good backup existed.
-   * `discarded-wal`: only the write-ahead log was unreadable; it was quarantined and the database
-   * file, which passed its check, kept (commits in that log are lost).
+   * `truncated-wal`: only the write-ahead log was damaged; a copy of it was kept, and SQLite applies
+   * the commits before the damage and ignores the rest (the database file passed its check).
    */
-  readonly action: 'restored-backup' | 'started-empty' | 'discarded-wal';
+  readonly action: 'restored-backup' | 'started-empty' | 'truncated-wal';
   /** Why the store could not be used, as found. */
   readonly reason: string;
   /** Where the original file now is (never deleted). */

@@ -134,7 +134,7 @@ export async function adminRoutes(app: FastifyInstance, options: DomainPluginOpt
     async () => {
       const problems: string[] = [];
       if (sqliteFile !== undefined) {
-        const problem = problemWithFile(sqliteFile, { full: true });
+        const problem = problemWithFile(sqliteFile, { check: 'integrity' });
         if (problem !== undefined) problems.push(`the database file ${problem}`);
       }
       problems.push(...(await checkRelationships(store)));

@@ -29,14 +29,16 @@ describe('savepoint serve on a damaged data directory', () => {
       const errorLines = run
         .stderr()
         .split('\n')
-        .filter((line) => line.startsWith('error: the database'));
+        .filter(
+          (line) => line.startsWith('error: the database') || line.startsWith('error: the write-ahead log'),
+        );
       expect(errorLines).toHaveLength(1);
       const health = (await (await fetch(`${url}/health`)).json()) as {
         status: string;
         recovery: { action: string; quarantinedTo: string; reason: string };
       };
       expect(health.status).toBe('degraded');
-      expect(health.recovery.action).toBe(damage === 'garbled-wal' ? 'discarded-wal' : 'started-empty');
+      expect(health.recovery.action).toBe(damage === 'garbled-wal' ? 'truncated-wal' : 'started-empty');
       expect(errorLines[0]).toContain(health.recovery.quarantinedTo);
       expect(existsSync(health.recovery.quarantinedTo)).toBe(true);
       if (damage !== 'garbled-wal')

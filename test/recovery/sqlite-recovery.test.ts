@@ -41,13 +41,15 @@ describe('opening a damaged SQLite store', () => {
       expect(recovery).toBeDefined();
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
-        /^error: the database .*savepoint\.db could not be used as found \(.+\); moved it to /,
+        damage === 'garbled-wal'
+          ? /^error: the write-ahead log of .*savepoint\.db is damaged \(.+\); copied it to /
+          : /^error: the database .*savepoint\.db could not be used as found \(.+\); moved it to /,
       );
       const quarantined = recovery?.quarantinedTo as string;
       expect(lines[0]).toContain(quarantined);
       expect(existsSync(quarantined)).toBe(true);
       if (damage === 'garbled-wal') {
-        expect(recovery?.action).toBe('discarded-wal');
+        expect(recovery?.action).toBe('truncated-wal');
         expect(quarantined).toMatch(/savepoint\.db\.corrupt-\d{8}T\d{9}Z-wal$/);
       } else {
         expect(recovery?.action).toBe('started-empty');

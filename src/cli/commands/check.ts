@@ -76,7 +76,7 @@ export async function runCheck(
       const file = sqlitePathOf(config.databaseUrl);
       steps.push(
         await step('integrity_check', async () => {
-          const problem = problemWithFile(file, { full: true });
+          const problem = problemWithFile(file, { check: 'integrity' });
           if (problem !== undefined) throw new Error(`${file} ${problem}`);
           return 'ok';
         }),

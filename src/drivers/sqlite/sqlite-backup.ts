@@ -192,7 +192,7 @@ export function restoreSqliteFile(backup: string, file: string, now: Date = new 
       `Refusing to restore: process ${holder} is serving ${file} (see ${lockFileOf(file)}); stop it first`,
     );
   }
-  const problem = problemWithFile(backup, { full: true });
+  const problem = problemWithFile(backup, { check: 'integrity' });
   if (problem !== undefined) {
     throw new SavepointError('CORRUPT_DATA', `Refusing to restore ${backup}: it ${problem}`);
   }
