@@ -1,12 +1,14 @@
 /**
  * A scripted poker player for the example server, and a demo that seats a table of them.
  *
- *   node --import tsx examples/card-game/client.ts [--url http://127.0.0.1:8790] [--table demo]
- *       [--players alice,bob,carol] [--actions 200]
+ *   node --import tsx examples/card-game/client.ts [--url http://127.0.0.1:8790[,http://127.0.0.1:8791]]
+ *       [--table demo] [--players alice,bob,carol] [--actions 200]
  *
  * Each player follows the table through server-sent events, acts when it is its turn, and when
  * the server goes away (kill -9 it), keeps retrying a reconnect with its token and `lastEventSeq`,
  * then carries on from the events it missed. It checks that every event arrives exactly once, in order.
+ * Given several server URLs, a player moves on to the next one whenever a request cannot reach its
+ * server (connection refused or reset) or the server says another one owns the table.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -33,6 +35,8 @@ export interface CardClientOptions {
   readonly random?: () => number;
   /** Called for every event, for logging. */
   readonly onEvent?: (event: SeenEvent) => void;
+  /** Called when the player moves on to another server. */
+  readonly onFailover?: (from: string, to: string) => void;
 }
 
 interface Answer {
@@ -49,8 +53,14 @@ async function call(url: string, init: { method?: string; body?: unknown } = {})
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** The server answered that another server owns the table. */
+function ownedElsewhere(answer: Answer): boolean {
+  return answer.status === 409 && answer.body.code === 'TABLE_OWNED_ELSEWHERE';
+}
+
 export class CardClient {
-  readonly baseUrl: string;
+  /** The servers this player may use, in order of preference. */
+  readonly urls: readonly string[];
   readonly tableId: string;
   readonly playerId: string;
   token: string;
@@ -68,15 +78,18 @@ export class CardClient {
   #stream: IncomingMessage | undefined;
   #acting = false;
   #active = false;
+  #server = 0;
 
+  /** `baseUrl`: one server, or several to fail over between. */
   constructor(
-    baseUrl: string,
+    baseUrl: string | readonly string[],
     tableId: string,
     playerId: string,
     token: string,
     options: CardClientOptions = {},
   ) {
-    this.baseUrl = baseUrl;
+    this.urls = typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
+    if (this.urls.length === 0) throw new Error('CardClient needs at least one server URL');
     this.tableId = tableId;
     this.playerId = playerId;
     this.token = token;
@@ -87,10 +100,39 @@ export class CardClient {
     return this.events.at(-1)?.seq ?? 0;
   }
 
+  /** The server this player talks to now. */
+  get baseUrl(): string {
+    return this.urls[this.#server] as string;
+  }
+
+  /**
+   * Moves on to the next server after `failed` could not serve us. Several requests may fail at
+   * once (a stream and a move); only the first moves us, the others see we left `failed` already.
+   */
+  #failOver(failed: string): void {
+    if (this.baseUrl !== failed || this.urls.length < 2) return;
+    this.#server = (this.#server + 1) % this.urls.length;
+    this.#options.onFailover?.(failed, this.baseUrl);
+  }
+
+  /** A request to the current server; a connection error or a redirect-ish 409 fails over. */
+  async #call(path: string, init: { method?: string; body?: unknown } = {}): Promise<Answer> {
+    const base = this.baseUrl;
+    let answer: Answer;
+    try {
+      answer = await call(`${base}${path}`, init);
+    } catch (error) {
+      this.#failOver(base);
+      throw error;
+    }
+    if (ownedElsewhere(answer)) this.#failOver(base);
+    return answer;
+  }
+
   /** Reads the table and this player's cards (with the current token). */
   async refreshView(): Promise<void> {
     const query = `playerId=${encodeURIComponent(this.playerId)}&token=${encodeURIComponent(this.token)}`;
-    const answer = await call(`${this.baseUrl}/tables/${this.tableId}/view?${query}`);
+    const answer = await this.#call(`/tables/${this.tableId}/view?${query}`);
     if (answer.status !== 200) throw new Error(`view: ${answer.status} ${JSON.stringify(answer.body)}`);
     this.#see(answer.body.view as PlayerView);
   }
@@ -99,13 +141,19 @@ export class CardClient {
   async play(): Promise<void> {
     this.#active = true;
     const query = `playerId=${encodeURIComponent(this.playerId)}&token=${encodeURIComponent(this.token)}`;
-    const url = new URL(`${this.baseUrl}/tables/${this.tableId}/events?${query}`);
+    const base = this.baseUrl;
+    const url = new URL(`${base}/tables/${this.tableId}/events?${query}`);
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       httpRequest(url, { agent: false, headers: { 'last-event-id': String(this.lastSeq) } }, resolve)
-        .on('error', reject)
+        .on('error', (error) => {
+          this.#failOver(base);
+          reject(error);
+        })
         .end();
     });
     if (response.statusCode !== 200) {
+      // 409 TABLE_OWNED_ELSEWHERE: another server owns the table.
+      if (response.statusCode === 409) this.#failOver(base);
       response.resume();
       throw new Error(`events: ${response.statusCode}`);
     }
@@ -150,7 +198,7 @@ export class CardClient {
    * the missed events. Answers the server's status (200 on success).
    */
   async reconnect(): Promise<number> {
-    const answer = await call(`${this.baseUrl}/tables/${this.tableId}/reconnect`, {
+    const answer = await this.#call(`/tables/${this.tableId}/reconnect`, {
       method: 'POST',
       body: { playerId: this.playerId, token: this.token, lastEventSeq: this.lastSeq },
     });
@@ -206,7 +254,7 @@ export class CardClient {
     if (this.acks.length >= (this.#options.maxActions ?? Number.POSITIVE_INFINITY)) return;
     const action = this.#choose(table);
     this.#acting = true;
-    call(`${this.baseUrl}/tables/${this.tableId}/act`, {
+    this.#call(`/tables/${this.tableId}/act`, {
       method: 'POST',
       body: { playerId: this.playerId, token: this.token, action },
     }).then(
@@ -238,13 +286,24 @@ export class CardClient {
   }
 }
 
-/** Creates a table and answers each player's token. */
+/** Creates a table on the first server that answers, and answers each player's token. */
 export async function createTable(
-  baseUrl: string,
+  baseUrl: string | readonly string[],
   tableId: string,
   players: readonly string[],
 ): Promise<Record<string, string>> {
-  const answer = await call(`${baseUrl}/tables`, { method: 'POST', body: { tableId, players } });
+  const urls = typeof baseUrl === 'string' ? [baseUrl] : baseUrl;
+  let answer: Answer | undefined;
+  let failure: unknown;
+  for (const url of urls) {
+    try {
+      answer = await call(`${url}/tables`, { method: 'POST', body: { tableId, players } });
+      break;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  if (answer === undefined) throw failure;
   if (answer.status !== 201) throw new Error(`create table: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body.tokens as Record<string, string>;
 }
@@ -259,12 +318,14 @@ async function demo(): Promise<void> {
     },
   });
   const players = values.players.split(',');
-  const tokens = await createTable(values.url, values.table, players);
+  const urls = values.url.split(',');
+  const tokens = await createTable(urls, values.table, players);
   console.log(`table ${values.table} seated ${players.join(', ')}`);
   const clients = players.map(
     (player) =>
-      new CardClient(values.url, values.table, player, tokens[player] as string, {
+      new CardClient(urls, values.table, player, tokens[player] as string, {
         maxActions: Number(values.actions),
+        onFailover: (from, to) => console.log(`${player}: ${from} did not answer, trying ${to}`),
         onEvent: (event) => {
           if (player !== players[0]) return;
           const table = event.data.table as PublicTable | undefined;
@@ -288,7 +349,7 @@ async function demo(): Promise<void> {
       if (client.connected) continue;
       const status = await client.reconnect().catch(() => 0);
       if (status !== 200) continue;
-      console.log(`${client.playerId} reconnected at seq ${client.lastSeq}`);
+      console.log(`${client.playerId} reconnected to ${client.baseUrl} at seq ${client.lastSeq}`);
       await client.play().catch(() => undefined);
     }
   }

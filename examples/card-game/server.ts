@@ -5,7 +5,13 @@
  * After a crash nothing is loaded eagerly: the first request for a table restores it, and players
  * reclaim their seats with their reconnect token and receive exactly the events they missed.
  *
+ * Several servers can share one store (one SQLite file on one host, or PostgreSQL). A server owns a
+ * table while it holds the lease `game:{tableId}` (see tables.ts); when the owner dies, the next
+ * server a player comes to takes the table over once the lease has run out.
+ *
  *   node --import tsx examples/card-game/server.ts [--port 8790] [--data-dir ./data/card-game]
+ *       [--database sqlite:<path> | postgres://…] [--redis redis://…] [--server-id <name>]
+ *       [--lease-ttl-ms 3000] [--lease-wait-ms 4000]
  *
  * HTTP API (JSON):
  *   POST /tables                        { tableId, players }  → 201 { tableId, tokens, lastSeq }
@@ -14,75 +20,58 @@
  *   POST /tables/:id/reconnect          { playerId, token, lastEventSeq? }
  *                                         → { token, lastSeq, missedEvents, view }
  *   GET  /tables/:id/events?playerId=&token=   server-sent events; Last-Event-ID resumes
+ *   GET  /tables/:id/owner                     → { holder, fence, expiresAt } or 404
+ * A table another live server owns answers 409 { code: 'TABLE_OWNED_ELSEWHERE', holder, expiresAt }
+ * (after waiting up to --lease-wait-ms for its lease, in case that server is dead).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { GameTracker } from '../../src/domains/games/game-tracker.js';
 import { Games } from '../../src/domains/games/games.js';
 import { isSavepointError, openSavepoint, SavepointError } from '../../src/index.js';
-import {
-  ACTIONS,
-  type Action,
-  act,
-  beginGame,
-  newTable,
-  RuleError,
-  type TableState,
-  viewFor,
-} from './poker.js';
+import { ACTIONS, type Action, RuleError, type TableState, viewFor } from './poker.js';
+import { TableHost, TableOwnedElsewhere } from './tables.js';
 
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT ?? '8790' },
     host: { type: 'string', default: '127.0.0.1' },
     'data-dir': { type: 'string', default: process.env.DATA_DIR ?? './data/card-game' },
+    /** A storage URL for openSavepoint; default `sqlite:<data-dir>/card-game.db`. */
+    database: { type: 'string', default: process.env.DATABASE_URL },
+    redis: { type: 'string', default: process.env.REDIS_URL },
+    /** The lease holder; default `<hostname>:<port>`, so a server restarted in place gets its tables back at once. */
+    'server-id': { type: 'string', default: process.env.SERVER_ID },
+    'lease-ttl-ms': { type: 'string', default: '3000' },
+    'lease-wait-ms': { type: 'string' },
   },
 });
 
-const savepoint = await openSavepoint({ url: `sqlite:${join(resolve(args['data-dir']), 'card-game.db')}` });
+const savepoint = await openSavepoint({
+  url: args.database ?? `sqlite:${join(resolve(args['data-dir']), 'card-game.db')}`,
+  ...(args.redis === undefined ? {} : { redisUrl: args.redis }),
+});
 // Savepoint's games module: snapshots, event logs, reconnect tokens. Defaults: tokens live 30 min.
 const games = new Games(savepoint.store);
 
-interface LiveTable {
-  readonly state: TableState;
-  readonly tracker: GameTracker;
-}
+const server = createServer((request, response) => {
+  void handle(request, response);
+});
+server.listen(Number(args.port), args.host);
+await once(server, 'listening');
+const address = server.address();
+const port = typeof address === 'object' && address !== null ? address.port : args.port;
 
-/** Tables in memory, loaded on first use: start-up time does not grow with the number of games. */
-const tables = new Map<string, Promise<LiveTable>>();
-
-function track(tableId: string, state: TableState): LiveTable {
-  const tracker = games.track(tableId, {
-    getState: () => state,
-    getPhase: () => state.phase,
-    getPlayers: () => state.players,
-  });
-  return { state, tracker };
-}
-
-function liveTable(tableId: string): Promise<LiveTable> {
-  let table = tables.get(tableId);
-  if (table === undefined) {
-    table = games.restore(tableId).then((record) => track(tableId, record.state as TableState));
-    tables.set(tableId, table);
-    // A failed load is not cached: the next request tries again.
-    table.catch(() => tables.delete(tableId));
-  }
-  return table;
-}
-
-/** Writes a move's events with the table snapshot; the promise settles when they are durable. */
-async function commitMove(tableId: string, table: LiveTable, events: Parameters<GameTracker['record']>[0]) {
-  try {
-    return await table.tracker.record(events);
-  } catch (error) {
-    // Memory and storage disagree now: forget the table, so the next request restores it.
-    tables.delete(tableId);
-    throw error;
-  }
-}
+const leaseTtlMs = Number(args['lease-ttl-ms']);
+const host = new TableHost({
+  games,
+  leases: savepoint.leases,
+  serverId: args['server-id'] ?? `${hostname()}:${port}`,
+  leaseTtlMs,
+  ...(args['lease-wait-ms'] === undefined ? {} : { leaseWaitMs: Number(args['lease-wait-ms']) }),
+});
 
 type Handler = (
   request: IncomingMessage,
@@ -99,12 +88,7 @@ const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
       const body = await readJson(request);
       const tableId = text(body.tableId, 'tableId');
       const players = Array.isArray(body.players) ? body.players.map((p) => text(p, 'players[]')) : [];
-      const state = newTable(tableId, players);
-      // Create only (expectedVersion 0): a second create of the same table is a conflict.
-      await games.persist(tableId, { state, players, phase: state.phase, expectedVersion: 0 });
-      const table = track(tableId, state);
-      tables.set(tableId, Promise.resolve(table));
-      const written = await commitMove(tableId, table, beginGame(state));
+      const written = await host.create(tableId, players);
       const tokens: Record<string, string> = {};
       for (const player of players) tokens[player] = (await games.issueToken(tableId, player)).token;
       return [201, { tableId, tokens, lastSeq: written.lastSeq }];
@@ -116,7 +100,7 @@ const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
     async (_request, _response, url, [tableId = '']) => {
       const playerId = text(url.searchParams.get('playerId'), 'playerId');
       const record = await games.verifyToken(tableId, playerId, text(url.searchParams.get('token'), 'token'));
-      const table = await liveTable(tableId);
+      const table = await host.table(tableId);
       return [200, { view: viewFor(table.state, playerId), lastSeq: record.lastSeq }];
     },
   ],
@@ -129,11 +113,7 @@ const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
       const action = text(body.action, 'action') as Action;
       if (!ACTIONS.includes(action)) throw new RuleError(`action must be one of ${ACTIONS.join(', ')}`);
       await games.verifyToken(tableId, playerId, text(body.token, 'token'));
-      const table = await liveTable(tableId);
-      const events = act(table.state, playerId, action);
-      const view = viewFor(table.state, playerId);
-      const written = await commitMove(tableId, table, events);
-      return [200, { seq: written.lastSeq, view }];
+      return [200, await host.move(tableId, playerId, action)];
     },
   ],
   [
@@ -142,9 +122,14 @@ const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
     async (request, _response, _url, [tableId = '']) => {
       const body = await readJson(request);
       const playerId = text(body.playerId, 'playerId');
+      const token = text(body.token, 'token');
+      await games.verifyToken(tableId, playerId, token);
+      // Players reconnect to the table's owner: coming here makes this server take it over (once
+      // a dead owner's lease has run out), so the missed events end with the take-over.
+      await host.table(tableId);
       const result = await games.reconnect(tableId, {
         playerId,
-        reconnectToken: text(body.token, 'token'),
+        reconnectToken: token,
         ...(typeof body.lastEventSeq === 'number' ? { lastEventSeq: body.lastEventSeq } : {}),
       });
       // The view comes from the same snapshot as the missed events, so the two agree exactly.
@@ -165,15 +150,24 @@ const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
     /^\/tables\/([^/]+)\/events$/,
     async (request, response, url, [tableId = '']) => {
       const header = request.headers['last-event-id'];
+      const playerId = text(url.searchParams.get('playerId'), 'playerId');
+      const token = text(url.searchParams.get('token'), 'token');
+      await games.verifyToken(tableId, playerId, token);
+      const table = await host.table(tableId);
       const feed = await games.openFeed(tableId, {
         after: typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0,
-        playerId: text(url.searchParams.get('playerId'), 'playerId'),
-        token: text(url.searchParams.get('token'), 'token'),
+        playerId,
+        token,
       });
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
       response.write(': hello\n\n');
       const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), 15_000);
-      response.once('close', () => void feed.return());
+      // A server that no longer owns the table closes its streams: the players reconnect elsewhere.
+      const stopWatching = host.onDrop(table, () => response.destroy());
+      response.once('close', () => {
+        stopWatching();
+        void feed.return();
+      });
       try {
         for await (const event of feed) {
           response.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
@@ -185,11 +179,17 @@ const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
       return undefined;
     },
   ],
+  [
+    'GET',
+    /^\/tables\/([^/]+)\/owner$/,
+    async (_request, _response, _url, [tableId = '']) => {
+      const lease = await host.owner(tableId);
+      if (lease === undefined) return [404, { code: 'NOT_FOUND', message: `Nobody owns table ${tableId}` }];
+      const { holder, fence, expiresAt } = lease;
+      return [200, { holder, fence, expiresAt: new Date(expiresAt).toISOString(), self: host.serverId }];
+    },
+  ],
 ];
-
-const server = createServer((request, response) => {
-  void handle(request, response);
-});
 
 async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
@@ -205,6 +205,9 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   } catch (error) {
     if (response.headersSent) {
       response.destroy();
+    } else if (error instanceof TableOwnedElsewhere) {
+      const { holder, expiresAt, message } = error;
+      send(response, 409, { code: 'TABLE_OWNED_ELSEWHERE', message, holder, expiresAt });
     } else if (error instanceof RuleError) {
       send(response, 409, { code: 'ILLEGAL_MOVE', message: error.message });
     } else if (isSavepointError(error)) {
@@ -239,19 +242,14 @@ function text(value: unknown, what: string): string {
   return value;
 }
 
-server.listen(Number(args.port), args.host);
-await once(server, 'listening');
-const address = server.address();
-const port = typeof address === 'object' && address !== null ? address.port : args.port;
-console.log(`listening on http://${args.host}:${port}`);
+console.log(`listening on http://${args.host}:${port} as ${host.serverId}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     server.closeAllConnections();
     server.close();
-    // Pending writes finish before the file closes.
-    void Promise.all([...tables.values()].map(async (table) => (await table).tracker.flush())).finally(() =>
-      savepoint.close(),
-    );
+    // Pending writes finish and the leases go back (another server can take over at once), then
+    // the store closes.
+    void host.close().finally(() => savepoint.close());
   });
 }
