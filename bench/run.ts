@@ -5,9 +5,13 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { benchRedisCache } from './cache/cache.js';
+import { benchLeaderboards } from './domains/leaderboards.js';
+import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
 import { benchBoards } from './engine/boards.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
+import { benchGames } from './games/games.js';
+import { benchGamesOpenLoop } from './games/open-loop.js';
 import { benchHttp } from './http/http.js';
 import { benchPostgresCommits } from './postgres/postgres.js';
 
@@ -24,6 +28,15 @@ const groups: Record<string, () => Promise<void>> = {
   },
   http: async () => {
     await benchHttp(n(1_000_000), 10);
+  },
+  games: async () => {
+    await benchGames(n(5_000));
+    await benchGamesOpenLoop(scale);
+  },
+  domains: async () => {
+    await benchMatchScores(n(5_000));
+    await benchLeaderboardSubmits(n(5_000));
+    await benchLeaderboards(scale);
   },
   postgres: () => benchPostgresCommits(scale),
   cache: () => benchRedisCache(scale),

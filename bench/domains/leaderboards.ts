@@ -1,0 +1,136 @@
+/**
+ * Issue #5: the leaderboards module at scale, through the library API (`openSavepoint`, SQLite,
+ * durability normal), against the raw engine calls the same reads and writes come down to:
+ * - top 100: `leaderboards.top` against `store.boardRange`;
+ * - a member's rank: `leaderboards.member` against `store.boardMember`;
+ * - score submits: `leaderboards.submit` (definition read + score op + rank read) against
+ *   `store.commit([{ op: 'score' }])`, one caller at a time and 20 concurrent callers.
+ * The board (`desc`/`best`/no periods) is defined through the module, then loaded with 1,000,000 ×
+ * scale members by engine score ops in 10,000-op commits on the module's engine board name.
+ */
+import { join } from 'node:path';
+import { engineBoardName } from '../../src/domains/leaderboards/board-names.js';
+import { openSavepoint } from '../../src/savepoint.js';
+import {
+  fmt,
+  type LatencySummary,
+  line,
+  report,
+  scratchDir,
+  summarize,
+  timeSequential,
+} from '../support/stats.js';
+
+const BOARD = 'global';
+const CHUNK = 10_000;
+const CLIENTS = 20;
+
+/** `clients` concurrent loops sharing `count` calls: throughput with group commit. */
+async function timeConcurrent(
+  count: number,
+  clients: number,
+  step: (i: number) => Promise<unknown>,
+): Promise<LatencySummary> {
+  const latencies = new Float64Array(count);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t0 = performance.now();
+        await step(i);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  return summarize(latencies, performance.now() - started);
+}
+
+export async function benchLeaderboards(scale: number): Promise<void> {
+  const members = Math.max(10_000, Math.round(1_000_000 * scale));
+  const samples = Math.max(1000, Math.round(5000 * scale));
+  const dir = scratchDir('leaderboards-scale');
+  const savepoint = await openSavepoint({
+    url: `sqlite:${join(dir.path, 'savepoint.db')}`,
+    durability: 'normal',
+  });
+  try {
+    line(
+      `\n## Leaderboard with ${fmt(members)} members through the library (desc/best, no periods, durability normal), ${fmt(samples)} samples each`,
+    );
+    const { leaderboards, store } = savepoint;
+    await leaderboards.define(BOARD, { order: 'desc', operator: 'best', period: 'none' });
+    const name = engineBoardName(BOARD, null);
+    const scoreOf = (i: number) => ((i * 2_654_435_761) % 1_000_003) / 10; // spread, with ties
+    const memberOf = (i: number) => `player-${i}`;
+    const started = performance.now();
+    for (let offset = 0; offset < members; offset += CHUNK) {
+      await store.commit(
+        Array.from({ length: Math.min(CHUNK, members - offset) }, (_, j) => ({
+          op: 'score' as const,
+          board: name,
+          member: memberOf(offset + j),
+          score: scoreOf(offset + j),
+          mode: 'best' as const,
+          order: 'desc' as const,
+        })),
+      );
+    }
+    const loadedMs = performance.now() - started;
+    const total = (await leaderboards.top(BOARD, { limit: 1 })).total;
+    line(
+      `(loaded ${fmt(total)} members on engine board "${name}" in ${fmt(loadedMs / 1000, 1)} s, ${fmt(CHUNK)} score ops per commit)`,
+    );
+    if (total !== members) throw new Error(`board holds ${total} members, not ${members}`);
+
+    const randomMember = (i: number) => memberOf((i * 104_729) % members);
+    const rawTop = await timeSequential(samples, () => store.boardRange(name, { limit: 100 }));
+    const ourTop = await timeSequential(samples, () => leaderboards.top(BOARD, { limit: 100 }));
+    report('engine boardRange(limit 100)', rawTop);
+    report('Leaderboards.top (limit 100)', ourTop, { name: 'engine', result: rawTop });
+    line(`  top-100 p99 ${fmt(ourTop.p99Ms, 3)} ms = ${fmt(ourTop.p99Ms / rawTop.p99Ms, 2)}x engine p99`);
+
+    const rawRank = await timeSequential(samples, (i) => store.boardMember(name, randomMember(i)));
+    const ourRank = await timeSequential(samples, (i) => leaderboards.member(BOARD, randomMember(i)));
+    report('engine boardMember (random member)', rawRank);
+    report('Leaderboards.member (random member)', ourRank, { name: 'engine', result: rawRank });
+    line(
+      `  member-rank p99 ${fmt(ourRank.p99Ms, 3)} ms = ${fmt(ourRank.p99Ms / rawRank.p99Ms, 2)}x engine p99`,
+    );
+
+    // Half the submits beat the member's score (a write), half do not (best keeps the old one).
+    const submitScore = (i: number) => scoreOf(i * 7_919 + 13) + (i % 2 === 0 ? 200_000 : 0);
+    const rawSubmit = (offset: number) => (i: number) =>
+      store.commit([
+        {
+          op: 'score',
+          board: name,
+          member: randomMember(i + offset),
+          score: submitScore(i + offset),
+          mode: 'best',
+          order: 'desc',
+        },
+      ]);
+    const ourSubmit = (offset: number) => (i: number) =>
+      leaderboards.submit(BOARD, { member: randomMember(i + offset), score: submitScore(i + offset) + 0.5 });
+    const rawSequential = await timeSequential(samples, rawSubmit(0));
+    const ourSequential = await timeSequential(samples, ourSubmit(samples));
+    const rawConcurrent = await timeConcurrent(samples, CLIENTS, rawSubmit(2 * samples));
+    const ourConcurrent = await timeConcurrent(samples, CLIENTS, ourSubmit(3 * samples));
+    report('engine commit([score]), sequential', rawSequential);
+    report('Leaderboards.submit, sequential', ourSequential, { name: 'engine', result: rawSequential });
+    report(`engine commit([score]), ${CLIENTS} clients`, rawConcurrent);
+    report(`Leaderboards.submit, ${CLIENTS} clients`, ourConcurrent, {
+      name: 'engine',
+      result: rawConcurrent,
+    });
+    line(
+      '  (submit also reads the definition before and the rank after its commit; the engine baseline is the score commit alone)',
+    );
+  } finally {
+    await savepoint.close();
+    dir.remove();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchLeaderboards(Number(process.argv[2] ?? '1'));
