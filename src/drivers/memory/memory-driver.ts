@@ -22,6 +22,7 @@ import type {
 import { DumpOrderChecker, describeCounts, isEmptyCounts } from '../../engine/dump-order.js';
 import { parseStoredJson, serializeJson } from '../../engine/json.js';
 import { applyPatch } from '../../engine/patch.js';
+import { decideScore } from '../../engine/scoring.js';
 import type {
   BoardEntry,
   BoardInfo,
@@ -156,10 +157,6 @@ function toEntry(row: MemberRow, rank: number): BoardEntry {
       row.metadataJson === null ? null : (parseStoredJson(row.metadataJson, 'board metadata') as JsonObject),
     rank,
   };
-}
-
-function isBetter(order: BoardOrder, candidate: number, current: number): boolean {
-  return order === 'desc' ? candidate > current : candidate < current;
 }
 
 /**
@@ -385,28 +382,17 @@ class CommitApplier {
   #score(op: PreparedScore, opIndex: number): OpResult {
     const board = this.#board(op, opIndex);
     const current = board.byMember.get(op.member);
-    const at = this.commit.at;
-    let score: number;
-    if (current === undefined) score = op.score;
-    else if (op.mode === 'incr') score = current.score + op.score;
-    else if (op.mode === 'set' || isBetter(board.order, op.score, current.score)) score = op.score;
-    else
-      return {
-        op: 'score',
-        board: op.board,
-        member: op.member,
-        score: current.score,
-        reachedAt: current.reachedAt,
-        changed: false,
-      };
-    if (!Number.isFinite(score))
-      throw new SavepointError('OUT_OF_BOUNDS', `Score of ${op.member} on ${op.board} overflows`);
-    const scoreChanged = current === undefined || score !== current.score;
+    const decision = decideScore(op, board.order, current, this.commit.at, opIndex);
+    if (!decision.changed) {
+      const { score, reachedAt } = decision;
+      return { op: 'score', board: op.board, member: op.member, score, reachedAt, changed: false };
+    }
+    const { score } = decision;
     const row: MemberRow = {
       member: op.member,
       score,
-      reachedAt: scoreChanged ? at : (current?.reachedAt ?? at),
-      metadataJson: op.metadataJson === undefined ? (current?.metadataJson ?? null) : op.metadataJson,
+      reachedAt: decision.reachedAt,
+      metadataJson: decision.metadataJson,
     };
     if (current !== undefined) this.#removeRanked(board, current);
     this.#insertRanked(board, row);

@@ -22,6 +22,7 @@ import type {
 } from '../../engine/driver.js';
 import { parseStoredJson, serializeJson } from '../../engine/json.js';
 import { applyPatch } from '../../engine/patch.js';
+import { decideScore } from '../../engine/scoring.js';
 import type { BoardOrder, CommitResult, OpResult, StreamEvent } from '../../engine/types.js';
 import { notFound, SavepointError, toSavepointError, versionConflict } from '../../errors.js';
 import {
@@ -105,10 +106,6 @@ interface BoardSlot {
 }
 
 const isLive = (expiresAt: number | null, now: number): boolean => expiresAt === null || expiresAt > now;
-
-function isBetter(order: BoardOrder, candidate: number, current: number): boolean {
-  return order === 'desc' ? candidate > current : candidate < current;
-}
 
 function byDocument(
   a: { readonly collection: string; readonly key: string },
@@ -442,28 +439,13 @@ class BatchPlanner {
     const slot = board.members.get(op.member);
     if (slot === undefined) throw new SavepointError('INTERNAL', `Member ${op.member} was not loaded`);
     const current = slot.current;
-    let score: number;
-    if (current === null) score = op.score;
-    else if (op.mode === 'incr') score = current.score + op.score;
-    else if (op.mode === 'set' || isBetter(board.order, op.score, current.score)) score = op.score;
-    else {
-      return {
-        op: 'score',
-        board: op.board,
-        member: op.member,
-        score: current.score,
-        reachedAt: current.reachedAt,
-        changed: false,
-      };
+    const decision = decideScore(op, board.order, current ?? undefined, this.#at, opIndex);
+    if (!decision.changed) {
+      const { score, reachedAt } = decision;
+      return { op: 'score', board: op.board, member: op.member, score, reachedAt, changed: false };
     }
-    if (!Number.isFinite(score))
-      throw new SavepointError('OUT_OF_BOUNDS', `Score of ${op.member} on ${op.board} overflows`);
-    const scoreChanged = current === null || score !== current.score;
-    const next: MemberState = {
-      score,
-      reachedAt: scoreChanged || current === null ? this.#at : current.reachedAt,
-      metadataJson: op.metadataJson === undefined ? (current?.metadataJson ?? null) : op.metadataJson,
-    };
+    const { score } = decision;
+    const next: MemberState = { score, reachedAt: decision.reachedAt, metadataJson: decision.metadataJson };
     this.#assign(slot, { current: next, changed: true });
     if (current === null) this.#assign(board, { count: board.count + 1, changed: true });
     return {

@@ -19,6 +19,7 @@ import type {
   PreparedScore,
 } from '../../engine/driver.js';
 import { parseStoredJson } from '../../engine/json.js';
+import { decideScore } from '../../engine/scoring.js';
 import type {
   BoardEntry,
   BoardInfo,
@@ -27,7 +28,7 @@ import type {
   JsonObject,
   ScoreResult,
 } from '../../engine/types.js';
-import { SavepointError, versionConflict } from '../../errors.js';
+import { versionConflict } from '../../errors.js';
 import { BoardBlocks } from './board-blocks.js';
 import { prefixUpperBound } from './key-range.js';
 
@@ -53,10 +54,6 @@ interface RankedRow {
   readonly score: number;
   readonly reached_at: number;
   readonly metadata: string | null;
-}
-
-function isBetter(order: BoardOrder, candidate: number, current: number): boolean {
-  return order === 'desc' ? candidate > current : candidate < current;
 }
 
 function toEntry(board: string, row: RankedRow, rank: number): BoardEntry {
@@ -169,27 +166,20 @@ export class BoardTable {
     }
     const order = board?.sort_order ?? op.order ?? 'desc';
     const current = board === undefined ? undefined : this.#selectEntry.get(board.id, op.member);
-    let score: number;
-    if (current === undefined) score = op.score;
-    else if (op.mode === 'incr') score = current.score + op.score;
-    else if (op.mode === 'set' || isBetter(order, op.score, current.score)) score = op.score;
-    else {
-      return {
-        op: 'score',
-        board: op.board,
-        member: op.member,
-        score: current.score,
-        reachedAt: current.reached_at,
-        changed: false,
-      };
+    const decision = decideScore(
+      op,
+      order,
+      current === undefined
+        ? undefined
+        : { score: current.score, reachedAt: current.reached_at, metadataJson: current.metadata },
+      commit.at,
+      opIndex,
+    );
+    if (!decision.changed) {
+      const { score, reachedAt } = decision;
+      return { op: 'score', board: op.board, member: op.member, score, reachedAt, changed: false };
     }
-    if (!Number.isFinite(score)) {
-      throw new SavepointError('OUT_OF_BOUNDS', `Score of ${op.member} on ${op.board} overflows`, {
-        details: { opIndex, board: op.board, member: op.member },
-      });
-    }
-    const reachedAt = current === undefined || score !== current.score ? commit.at : current.reached_at;
-    const metadata = op.metadataJson === undefined ? (current?.metadata ?? null) : op.metadataJson;
+    const { score, reachedAt, metadataJson: metadata } = decision;
     const key = boardSortKey(order, score, reachedAt, op.member);
     const boardId = board?.id ?? this.#createBoard(op.board, order);
     if (current === undefined) {
