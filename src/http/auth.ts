@@ -41,7 +41,13 @@ const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8
  * or how many leading characters matched.
  */
 export function keyMatches(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
+  return keyMatcher(expected)(presented);
+}
+
+/** {@link keyMatches} with the real key's digest computed once, for the per-request hot path. */
+export function keyMatcher(expected: string): (presented: string) => boolean {
+  const expectedDigest = digest(expected);
+  return (presented) => timingSafeEqual(digest(presented), expectedDigest);
 }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -55,7 +61,7 @@ function authModeOf(request: FastifyRequest): AuthMode {
  * each route's OpenAPI entry with the security it needs. Register before any route.
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  const expected = options.apiKey;
+  const matchesKey = keyMatcher(options.apiKey);
   app.addHook('onRoute', (route) => {
     const mode = route.config?.auth ?? 'key';
     if (route.schema === undefined || route.schema.security !== undefined) return;
@@ -86,7 +92,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       );
     }
     const match = BEARER.exec(header);
-    if (match === null || !keyMatches(match[1] as string, expected)) {
+    if (match === null || !matchesKey(match[1] as string)) {
       throw new SavepointError('UNAUTHORIZED', 'The API key is wrong: send Authorization: Bearer <key>');
     }
   });
