@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { outboxPendingWrites } from '../domains/games/outbox.js';
 import type { Savepoint } from '../savepoint.js';
 import type { DomainPluginOptions } from './domain-plugin.js';
 import { StorageHealth } from './health.js';
@@ -14,7 +15,9 @@ import { SAVEPOINT_VERSION } from './version.js';
 
 const Storage = Type.Object({
   ok: Type.Boolean({ description: 'The probe read succeeded' }),
-  pendingWrites: Type.Integer({ description: 'Commits waiting for, or inside, a storage batch' }),
+  pendingWrites: Type.Integer({
+    description: 'Commits waiting for, or inside, a storage batch, plus game writes queued in memory',
+  }),
   lastError: Type.Optional(Type.String({ description: 'The last storage failure seen (kept 5 minutes)' })),
   lastErrorAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
@@ -81,16 +84,19 @@ export async function operationsRoutes(app: FastifyInstance, options: DomainPlug
     async (_request, reply) => {
       const report = await health.check();
       const recovery = recoveryOf(savepoint);
+      // Game writes queued in memory while the storage was unavailable count as pending too.
+      const queued = outboxPendingWrites(store);
       const facts = {
         driver: store.driverName,
         version: SAVEPOINT_VERSION,
         uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
-        storage: report.storage,
+        storage: { ...report.storage, pendingWrites: report.storage.pendingWrites + queued },
         ...(recovery === undefined ? {} : { recovery }),
       };
       if (report.status !== 'unavailable') {
         return {
-          status: report.status === 'ok' && recovery !== undefined ? 'degraded' : report.status,
+          status:
+            report.status === 'ok' && (recovery !== undefined || queued > 0) ? 'degraded' : report.status,
           ...facts,
         };
       }

@@ -5,7 +5,7 @@
 import type { EventInput, JsonObject, JsonValue } from '../../engine/types.js';
 import { isSavepointError, type SavepointError, toSavepointError } from '../../errors.js';
 import type { GameStatus } from './game-record.js';
-import type { AppendEventsResult, Games, PersistResult } from './games.js';
+import type { AppendEventsResult, Games, PersistResult, WriteOptions } from './games.js';
 
 /** How the tracker reads the game it persists. Each getter is called synchronously, right after the change. */
 export interface TrackedGame {
@@ -51,6 +51,8 @@ type QueueItem =
 
 type EventItem = Extract<QueueItem, { kind: 'events' }>;
 
+/** The tracker acknowledges durable writes only: it keeps its own queue through outages. */
+const DURABLE_ONLY: WriteOptions = { queueWhenUnavailable: false };
 const RETRYABLE = new Set(['STORAGE_UNAVAILABLE', 'STORAGE_FULL']);
 /** The most events one append takes (the engine's limit). */
 const MAX_BATCH_EVENTS = 10_000;
@@ -231,23 +233,27 @@ export class GameTracker {
     };
     let result: AppendEventsResult;
     try {
-      result = await this.#games.appendEvents(this.#gameId, input);
+      result = await this.#games.appendEvents(this.#gameId, input, DURABLE_ONLY);
     } catch (error) {
       if (!isSavepointError(error, 'NOT_FOUND') || this.#knownSeq !== undefined) throw error;
       // The first write of a game nobody persisted yet creates it.
       await this.#persist(snapshot, undefined);
-      result = await this.#games.appendEvents(this.#gameId, input);
+      result = await this.#games.appendEvents(this.#gameId, input, DURABLE_ONLY);
     }
     this.#knownSeq = result.lastSeq;
     return result;
   }
 
   #persist(snapshot: Snapshot, status: GameStatus | undefined): Promise<PersistResult> {
-    return this.#games.persist(this.#gameId, {
-      state: snapshot.state,
-      ...(snapshot.players === undefined ? {} : { players: snapshot.players }),
-      ...(snapshot.phase == null ? {} : { phase: snapshot.phase }),
-      ...(status === undefined ? {} : { status }),
-    });
+    return this.#games.persist(
+      this.#gameId,
+      {
+        state: snapshot.state,
+        ...(snapshot.players === undefined ? {} : { players: snapshot.players }),
+        ...(snapshot.phase == null ? {} : { phase: snapshot.phase }),
+        ...(status === undefined ? {} : { status }),
+      },
+      DURABLE_ONLY,
+    );
   }
 }

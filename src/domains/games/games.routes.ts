@@ -65,6 +65,7 @@ function sseFrame(event: GameEvent): string {
 /** `/api/game/{gameId}/…`. */
 export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metrics }) => {
   const games = new Games(savepoint.store, { tokenTtlMs: config.tokenTtlMs, gameTtlMs: config.gameTtlMs });
+  app.addHook('onClose', async () => games.close());
   // The stream takes the key or a player token, so it checks the key itself (auth: 'none').
   const apiKey = (await resolveApiKey(config)).key;
   reserveCollections([GAME_COLLECTION], { owner: 'the games module' });
@@ -95,10 +96,15 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
           'game, its events and its tokens expire after SAVEPOINT_GAME_TTL. A completed game keeps accepting snapshots ' +
           'but reopening it (status "active") needs forceOverwrite. A stale expectedVersion answers 409 unless ' +
           'forceOverwrite is true; If-Match: "<version>" and If-None-Match: * work too and answer 412. ' +
-          'Answers ETag: "<version>".',
+          'Answers ETag: "<version>". When the storage is unavailable the write is queued in memory and answered 202 ' +
+          'with durable: false; it is written in order when the storage answers again (503 when the queue is full).',
         params: GameParams,
         body: PersistBody,
-        response: { 200: PersistResponse, ...problemResponses(400, 401, 409, 410, 412, 413, 422, 503) },
+        response: {
+          200: PersistResponse,
+          202: PersistResponse,
+          ...problemResponses(400, 401, 409, 410, 412, 413, 422, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -120,6 +126,8 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
         }),
       );
       reply.header('etag', entityTag(result.version));
+      // Queued in memory while the storage is unavailable: accepted, not yet stored.
+      if (result.durable === false) reply.code(202);
       return result;
     },
   );
@@ -150,10 +158,15 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
         summary: 'Append events, optionally with a snapshot',
         description:
           'The events, the optional state and phase, and the new last seq are written in one commit. ' +
-          'expectedSeq that is not the current last seq answers 409 and writes nothing. A completed game answers 410.',
+          'expectedSeq that is not the current last seq answers 409 and writes nothing. A completed game answers 410. ' +
+          'When the storage is unavailable the events are queued in memory and answered 202 with durable: false.',
         params: GameParams,
         body: AppendBody,
-        response: { 200: AppendResponse, ...problemResponses(400, 401, 404, 409, 410, 413, 422, 503) },
+        response: {
+          200: AppendResponse,
+          202: AppendResponse,
+          ...problemResponses(400, 401, 404, 409, 410, 413, 422, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -165,6 +178,8 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
         ...(state === undefined ? {} : { state: state as JsonObject }),
       });
       reply.header('etag', entityTag(result.version));
+      // Queued in memory while the storage is unavailable: accepted, not yet stored.
+      if (result.durable === false) reply.code(202);
       return result;
     },
   );

@@ -55,10 +55,15 @@ export const PersistBody = Type.Object(
 );
 export type PersistBody = Static<typeof PersistBody>;
 
+/** The `durable` field of a write answered from the in-memory outbox (202). */
+const Queued =
+  'Present (false) when the storage is unavailable: the write is queued in memory (202) and written in order when the storage answers again';
+
 export const PersistResponse = Type.Object({
   success: Type.Literal(true),
   persistedAt: Time('When the snapshot was written'),
   version: Type.Integer({ minimum: 1, description: 'The game version: 1 on creation, +1 per write' }),
+  durable: Type.Optional(Type.Literal(false, { description: Queued })),
 });
 
 const EventInput = Type.Object(
@@ -86,6 +91,7 @@ export const AppendResponse = Type.Object({
   firstSeq: Type.Integer({ minimum: 1 }),
   lastSeq: Type.Integer({ minimum: 1 }),
   version: Type.Integer({ minimum: 1, description: 'The game version after the append' }),
+  durable: Type.Optional(Type.Literal(false, { description: Queued })),
 });
 
 export const GameEventSchema = Type.Object({

@@ -55,6 +55,14 @@ import {
 } from './game-record.js';
 import { GameTracker, type TrackedGame, type TrackerOptions } from './game-tracker.js';
 import {
+  type AppendWrite,
+  DEFAULT_OUTBOX_LIMIT,
+  GameOutbox,
+  type KnownGame,
+  type PersistWrite,
+  type QueuedWrite,
+} from './outbox.js';
+import {
   hashToken,
   newToken,
   parseTokenRecord,
@@ -95,6 +103,18 @@ export interface GamesOptions {
    * sharing a store should keep their clocks within a fraction of this window of each other.
    */
   readonly seatRaceWindowMs?: number;
+  /**
+   * Writes kept in memory while the storage is unavailable (see `outbox.ts`): persists and appends
+   * that meet `STORAGE_UNAVAILABLE` are queued and answered with `durable: false`, then written in
+   * order when the storage answers again. Beyond this many queued writes: `STORAGE_UNAVAILABLE`.
+   * Default 10,000.
+   */
+  readonly outboxLimit?: number;
+  /**
+   * Told of a queued write that could not be applied and whose audit entry could not be written
+   * either. Default: `console.error`.
+   */
+  readonly onError?: (error: unknown, context: JsonObject) => void;
 }
 
 /** `POST /api/game/{gameId}/persist`. */
@@ -119,6 +139,8 @@ export interface PersistResult {
   readonly success: true;
   readonly persistedAt: string;
   readonly version: number;
+  /** `false` when the write is queued in memory (storage unavailable), not yet stored. */
+  readonly durable?: false;
 }
 
 /** `POST /api/game/{gameId}/events`. */
@@ -138,6 +160,18 @@ export interface AppendEventsResult {
   readonly lastSeq: number;
   /** The game's version after the append. */
   readonly version: number;
+  /** `false` when the write is queued in memory (storage unavailable), not yet stored. */
+  readonly durable?: false;
+}
+
+/** How a write may be answered. */
+export interface WriteOptions {
+  /**
+   * Whether the write may be queued in memory while the storage is unavailable (answered with
+   * `durable: false`). Default true. With false, an outage, or writes of the game already queued,
+   * answer `STORAGE_UNAVAILABLE`: for callers that must only acknowledge durable writes.
+   */
+  readonly queueWhenUnavailable?: boolean;
 }
 
 export interface ReadEventsOptions {
@@ -212,6 +246,8 @@ const MAX_TOKEN_LENGTH = 256;
 const RECLAIM_GAMES = 10;
 const RECLAIM_SCAN = 100_000;
 const READ_PAGE = 10_000;
+/** Games whose last known state is kept, for writes queued while even reads fail. */
+const LAST_KNOWN_GAMES = 10_000;
 
 const tokenInvalid = (gameId: string, playerId: string): SavepointError =>
   new SavepointError(
@@ -234,6 +270,9 @@ export class Games {
   readonly #maxFailures: number;
   readonly #failureWindowMs: number;
   readonly #seatRaceWindowMs: number;
+  readonly #outbox: GameOutbox;
+  /** The last state read or written per game (most recent last): the base of writes queued when reads fail too. */
+  readonly #lastKnown = new Map<string, KnownGame>();
 
   constructor(store: Store, options: GamesOptions = {}) {
     this.#store = store;
@@ -245,6 +284,29 @@ export class Games {
     this.#seatRaceWindowMs = nonNegative(options.seatRaceWindowMs, 2000, 'seatRaceWindowMs');
     // Storage full: the engine sweeps expired records first, then asks for this (see storage-full.ts).
     store.addSpaceReclaimer('games', (context) => this.#removeOldestCompleted(context));
+    this.#outbox = new GameOutbox(store, {
+      limit: positive(options.outboxLimit, DEFAULT_OUTBOX_LIMIT, 'outboxLimit'),
+      gameTtlMs: this.#gameTtlMs,
+      replay: (entry) => this.#replay(entry),
+      onError:
+        options.onError ??
+        ((error, context) => console.error('[savepoint] a queued game write was dropped', context, error)),
+    });
+  }
+
+  /** Writes queued in memory while the storage is unavailable. */
+  get pendingWrites(): number {
+    return this.#outbox.pendingWrites;
+  }
+
+  /** Writes the queued writes now, if the storage answers (the retry loop also does, with backoff). */
+  flushPending(): Promise<void> {
+    return this.#outbox.flush();
+  }
+
+  /** Stops the outbox's retry loop; writes still queued are not written. */
+  close(): void {
+    this.#outbox.stop();
   }
 
   /**
@@ -253,7 +315,7 @@ export class Games {
    * Errors: `VERSION_CONFLICT` (stale `expectedVersion`), `GAME_COMPLETED` (reopening without
    * `forceOverwrite`), `CORRUPT_DATA` (unreadable record, without `forceOverwrite`).
    */
-  async persist(gameId: string, input: PersistInput): Promise<PersistResult> {
+  async persist(gameId: string, input: PersistInput, options: WriteOptions = {}): Promise<PersistResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('persist takes { state, players?, phase?, status? }');
     assertState(input.state, 'state');
@@ -263,10 +325,42 @@ export class Games {
     if (input.expectedVersion !== undefined) assertWholeNumber(input.expectedVersion, 'expectedVersion');
     const force = input.forceOverwrite === true;
     // Copied now: the caller may keep mutating its state while this call awaits.
-    const state = structuredClone(input.state);
-    const players = input.players === undefined ? undefined : [...input.players];
-    const expected = force ? undefined : input.expectedVersion;
+    const write: PersistWrite = {
+      state: structuredClone(input.state),
+      players: input.players === undefined ? undefined : [...input.players],
+      phase: input.phase,
+      status: input.status,
+      expectedVersion: force ? undefined : input.expectedVersion,
+      force,
+    };
+    const queue = options.queueWhenUnavailable !== false;
+    // Writes queued behind an outage keep their order: this one queues too.
+    if (this.#outbox.has(gameId)) {
+      if (!queue) throw queuedAhead(gameId);
+      return this.#outbox.enqueuePersist(gameId, undefined, write);
+    }
+    let seen: { readonly base: KnownGame | undefined } | undefined;
+    try {
+      return await this.#persistDurable(gameId, write, (loaded) => {
+        seen = { base: knownOf(loaded) };
+      });
+    } catch (error) {
+      if (!queue || !isSavepointError(error, 'STORAGE_UNAVAILABLE')) throw error;
+      // The record read before the failure or, when the read failed too, the last one this instance knew.
+      const base = seen === undefined ? this.#lastKnown.get(gameId) : seen.base;
+      if (seen === undefined && base === undefined) throw error;
+      return this.#outbox.enqueuePersist(gameId, base, write);
+    }
+  }
 
+  async #persistDurable(
+    gameId: string,
+    write: PersistWrite,
+    onLoaded?: (loaded: LoadedGame | undefined) => void,
+  ): Promise<PersistResult> {
+    const { state, players, force } = write;
+    const expected = write.expectedVersion;
+    const input = write;
     return retryUnlessStopped(async () => {
       const now = this.#store.now();
       let current: LoadedGame | undefined;
@@ -276,6 +370,7 @@ export class Games {
         // An unreadable record can only be replaced on purpose.
         if (!force || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
       }
+      onLoaded?.(current);
       if (expected !== undefined && (current?.document.version ?? 0) !== expected) {
         throw new StopRetry(
           versionConflict(
@@ -323,6 +418,7 @@ export class Games {
       if (completing && expiresAt !== null) ops.push(...(await this.#expireSeatsOps(gameId, expiresAt)));
       const result = await this.#store.commit(ops);
       const document = (result.results[0] as DocumentWriteResult).document;
+      this.#remember(gameId, knownOf({ game, document }));
       return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
     });
   }
@@ -332,18 +428,53 @@ export class Games {
    * the snapshot's `lastSeq` move together. Errors: `NOT_FOUND`, `GAME_COMPLETED`,
    * `VERSION_CONFLICT` (stale `expectedSeq`), `CORRUPT_DATA`.
    */
-  async appendEvents(gameId: string, input: AppendEventsInput): Promise<AppendEventsResult> {
+  async appendEvents(
+    gameId: string,
+    input: AppendEventsInput,
+    options: WriteOptions = {},
+  ): Promise<AppendEventsResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('events takes { events, state?, phase?, expectedSeq? }');
     assertEvents(input.events);
     if (input.state !== undefined) assertState(input.state, 'state');
     if (input.phase !== undefined) assertPhase(input.phase);
     if (input.expectedSeq !== undefined) assertWholeNumber(input.expectedSeq, 'expectedSeq');
-    const events = structuredClone(input.events.map(({ type, data }) => ({ type, data: data ?? null })));
-    const state = input.state === undefined ? undefined : structuredClone(input.state);
+    const write: AppendWrite = {
+      events: structuredClone(input.events.map(({ type, data }) => ({ type, data: data ?? null }))),
+      state: input.state === undefined ? undefined : structuredClone(input.state),
+      phase: input.phase,
+      expectedSeq: input.expectedSeq,
+    };
+    const queue = options.queueWhenUnavailable !== false;
+    // Writes queued behind an outage keep their order: this one queues too.
+    if (this.#outbox.has(gameId)) {
+      if (!queue) throw queuedAhead(gameId);
+      return this.#outbox.enqueueAppend(gameId, undefined, write);
+    }
+    let seen: { readonly base: KnownGame | undefined } | undefined;
+    try {
+      return await this.#appendDurable(gameId, write, (loaded) => {
+        seen = { base: knownOf(loaded) };
+      });
+    } catch (error) {
+      if (!queue || !isSavepointError(error, 'STORAGE_UNAVAILABLE')) throw error;
+      // The record read before the failure or, when the read failed too, the last one this instance knew.
+      const base = seen === undefined ? this.#lastKnown.get(gameId) : seen.base;
+      if (seen === undefined && base === undefined) throw error;
+      return this.#outbox.enqueueAppend(gameId, base, write);
+    }
+  }
 
+  async #appendDurable(
+    gameId: string,
+    write: AppendWrite,
+    onLoaded?: (loaded: LoadedGame | undefined) => void,
+  ): Promise<AppendEventsResult> {
+    const { events, state } = write;
+    const input = write;
     return retryUnlessStopped(async () => {
       const current = await this.#load(gameId);
+      onLoaded?.(current);
       if (current === undefined) throw new StopRetry(notFound(`Game "${gameId}" does not exist`, { gameId }));
       const { game, document } = current;
       if (game.status === 'completed') throw new StopRetry(gameCompleted(gameId));
@@ -374,13 +505,26 @@ export class Games {
       ]);
       const append = result.results[0] as AppendResult;
       const written = (result.results[1] as DocumentWriteResult).document;
+      this.#remember(gameId, knownOf({ game: next, document: written }));
       return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
     });
+  }
+
+  /**
+   * Writes a queued write durably. An append keeps the seqs it was answered with (its expected seq
+   * is pinned); a persist keeps the caller's own condition, if any.
+   */
+  async #replay(entry: QueuedWrite): Promise<unknown> {
+    if (entry.kind === 'persist') return this.#persistDurable(entry.gameId, entry.write);
+    return this.#appendDurable(entry.gameId, { ...entry.write, expectedSeq: entry.promised.firstSeq - 1 });
   }
 
   /** The stored game. Errors: `NOT_FOUND`; `CORRUPT_DATA` naming what is damaged. */
   async restore(gameId: string): Promise<GameRecord> {
     assertId(gameId, 'gameId');
+    // Queued writes are newer than anything stored.
+    const queued = this.#outbox.record(gameId);
+    if (queued !== undefined) return queued;
     const current = await this.#load(gameId);
     if (current === undefined) throw notFound(`Game "${gameId}" does not exist`, { gameId });
     return toGameRecord(gameId, current.game, current.document);
@@ -394,9 +538,33 @@ export class Games {
     const limit = options.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
       throw invalidInput('limit must be an integer from 1 to 1000');
+    if (this.#outbox.has(gameId)) return this.#readWithQueued(gameId, after, limit);
     if (!(await this.#exists(gameId))) throw notFound(`Game "${gameId}" does not exist`, { gameId });
     const events = await this.#store.readStream(streamOf(gameId), { after, limit });
     return events.map(toGameEvent);
+  }
+
+  /** Stored events, then the queued ones; from the queue alone when the storage is down and they suffice. */
+  async #readWithQueued(gameId: string, after: number, limit: number): Promise<GameEvent[]> {
+    const queued = [...this.#outbox.queuedEvents(gameId)];
+    let events: GameEvent[];
+    try {
+      events = (await this.#store.readStream(streamOf(gameId), { after, limit })).map(toGameEvent);
+    } catch (error) {
+      const first = queued[0];
+      if (!isSavepointError(error, 'STORAGE_UNAVAILABLE') || first === undefined || after < first.seq - 1)
+        throw error;
+      events = [];
+    }
+    let last = events[events.length - 1]?.seq ?? after;
+    for (const event of queued) {
+      if (events.length >= limit) break;
+      if (event.seq === last + 1) {
+        events.push(event);
+        last = event.seq;
+      }
+    }
+    return events;
   }
 
   /**
@@ -509,8 +677,14 @@ export class Games {
     assertId(gameId, 'gameId');
     const stream = streamOf(gameId);
     const [exists, head] = await Promise.all([this.#exists(gameId), this.#store.streamHead(stream)]);
-    if (!exists && head === 0) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    if (!exists && head === 0) {
+      // Created while the storage was down and not written yet: only the queue holds it.
+      if (this.#outbox.has(gameId)) return this.#outbox.discard(gameId);
+      throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    }
     await this.#store.commit(await this.#deleteOps(gameId));
+    this.#remember(gameId, undefined);
+    this.#outbox.discard(gameId);
   }
 
   /** Every op that removes the game and what it owns. */
@@ -621,8 +795,24 @@ export class Games {
         throw corruptGame(gameId, 'its stored bytes are not valid JSON', error);
       throw error;
     }
-    if (document === undefined) return undefined;
-    return { document, game: parseStoredGame(gameId, document) };
+    if (document === undefined) {
+      this.#remember(gameId, undefined);
+      return undefined;
+    }
+    const loaded = { document, game: parseStoredGame(gameId, document) };
+    this.#remember(gameId, knownOf(loaded));
+    return loaded;
+  }
+
+  /** Keeps the last known state of at most {@link LAST_KNOWN_GAMES} games, the most recent ones. */
+  #remember(gameId: string, known: KnownGame | undefined): void {
+    this.#lastKnown.delete(gameId);
+    if (known === undefined) return;
+    this.#lastKnown.set(gameId, known);
+    if (this.#lastKnown.size > LAST_KNOWN_GAMES) {
+      const oldest = this.#lastKnown.keys().next();
+      if (oldest.done !== true) this.#lastKnown.delete(oldest.value);
+    }
   }
 
   /** Whether a record exists, readable or not. */
@@ -764,6 +954,23 @@ export class Games {
     return events;
   }
 }
+
+const knownOf = (loaded: LoadedGame | undefined): KnownGame | undefined =>
+  loaded === undefined
+    ? undefined
+    : {
+        game: loaded.game,
+        version: loaded.document.version,
+        updatedAt: loaded.document.updatedAt,
+        expiresAt: loaded.document.expiresAt,
+      };
+
+const queuedAhead = (gameId: string): SavepointError =>
+  new SavepointError(
+    'STORAGE_UNAVAILABLE',
+    `Writes of game "${gameId}" are still queued for the storage; retry once they are written`,
+    { details: { gameId } },
+  );
 
 const seatTaken = (gameId: string, playerId: string): SavepointError =>
   new SavepointError(

@@ -1,0 +1,139 @@
+/**
+ * The games outbox over HTTP (issue #7 item 7): while the storage refuses commits, persist and
+ * events answer 202 with `durable: false`, restore and the event list see the queued writes, and
+ * `/health` is `degraded` with the queued writes in `storage.pendingWrites`; once the storage
+ * answers, the queue is written and `/health` reports nothing pending.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { gamesRoutes } from '../../src/domains/games/games.routes.js';
+import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
+import type { Driver } from '../../src/engine/driver.js';
+import { Store } from '../../src/engine/store.js';
+import { SavepointError } from '../../src/errors.js';
+import { buildServer } from '../../src/http/server.js';
+import { Savepoint } from '../../src/savepoint.js';
+
+const KEY = 'test-api-key-0123456789';
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-outbox-http-'));
+afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+/** A driver whose commits fail with STORAGE_UNAVAILABLE while `outage.down` is set. */
+function flakyDriver(driver: Driver): { driver: Driver; outage: { down: boolean } } {
+  const outage = { down: false };
+  const overrides: Partial<Driver> = {
+    applyBatch: async (batch) => {
+      if (outage.down) throw new SavepointError('STORAGE_UNAVAILABLE', 'test: the storage is down');
+      return driver.applyBatch(batch);
+    },
+  };
+  // A Proxy, not Object.create: the driver's methods use private fields, so they keep their receiver.
+  const wrapped = new Proxy(driver, {
+    get(target, property) {
+      const override = (overrides as Record<PropertyKey, unknown>)[property];
+      if (override !== undefined) return override;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { driver: wrapped, outage };
+}
+
+describe('games outbox over HTTP', () => {
+  let app: FastifyInstance;
+  let savepoint: Savepoint;
+  let outage: { down: boolean };
+  const auth = { authorization: `Bearer ${KEY}` };
+
+  beforeEach(async () => {
+    const flaky = flakyDriver(await openMemoryDriver());
+    outage = flaky.outage;
+    savepoint = new Savepoint(new Store(flaky.driver));
+    const config = loadConfig({
+      env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: directory, SAVEPOINT_SWEEP_INTERVAL: '0' },
+    });
+    app = await buildServer({ savepoint, config, domains: [gamesRoutes] });
+  });
+
+  afterEach(async () => {
+    outage.down = false;
+    await app.close();
+    await savepoint.close();
+  });
+
+  it('answers 202 durable:false during an outage, /health is degraded with pendingWrites, then recovers', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/game/g1/persist',
+      headers: auth,
+      payload: { state: { round: 0 }, players: ['p1'] },
+    });
+    expect(created.statusCode).toBe(200);
+    expect(created.json()).not.toHaveProperty('durable');
+
+    outage.down = true;
+    const persisted = await app.inject({
+      method: 'POST',
+      url: '/api/game/g1/persist',
+      headers: auth,
+      payload: { state: { round: 1 }, expectedVersion: 1 },
+    });
+    expect(persisted.statusCode).toBe(202);
+    expect(persisted.json()).toEqual({
+      success: true,
+      persistedAt: expect.any(String),
+      version: 2,
+      durable: false,
+    });
+    expect(persisted.headers.etag).toBe('"2"');
+    const appended = await app.inject({
+      method: 'POST',
+      url: '/api/game/g1/events',
+      headers: auth,
+      payload: { events: [{ type: 'bet', data: 5 }, { type: 'fold' }] },
+    });
+    expect(appended.statusCode).toBe(202);
+    expect(appended.json()).toEqual({ firstSeq: 1, lastSeq: 2, version: 3, durable: false });
+
+    const restored = await app.inject({ method: 'GET', url: '/api/game/g1/restore', headers: auth });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.json()).toMatchObject({ state: { round: 1 }, version: 3, lastSeq: 2 });
+    const events = await app.inject({ method: 'GET', url: '/api/game/g1/events', headers: auth });
+    expect(events.json()).toMatchObject({
+      events: [
+        { seq: 1, type: 'bet', data: 5 },
+        { seq: 2, type: 'fold', data: null },
+      ],
+    });
+
+    const degraded = await app.inject({ method: 'GET', url: '/health' });
+    expect(degraded.statusCode).toBe(200);
+    expect(degraded.json()).toMatchObject({ status: 'degraded', storage: { ok: true, pendingWrites: 2 } });
+
+    outage.down = false;
+    await vi.waitFor(
+      async () => {
+        const health = await app.inject({ method: 'GET', url: '/health' });
+        expect(health.json()).toMatchObject({ storage: { pendingWrites: 0 } });
+      },
+      { timeout: 5000, interval: 50 },
+    );
+    const stored = await savepoint.store.readStream('game:g1', { after: 0, limit: 10 });
+    expect(stored.map((event) => [event.seq, event.type])).toEqual([
+      [1, 'bet'],
+      [2, 'fold'],
+    ]);
+    const after = await app.inject({
+      method: 'POST',
+      url: '/api/game/g1/events',
+      headers: auth,
+      payload: { events: [{ type: 'end' }], expectedSeq: 2 },
+    });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toEqual({ firstSeq: 3, lastSeq: 3, version: 4 });
+  });
+});
