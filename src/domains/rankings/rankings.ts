@@ -19,6 +19,7 @@
  */
 
 import { Readable } from 'node:stream';
+import { appendAudit } from '../../audit.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { Store } from '../../engine/store.js';
 import type { CommitOp, JsonObject, StoredDocument } from '../../engine/types.js';
@@ -197,6 +198,7 @@ export class Rankings {
     const generation = await this.#allocate();
     await this.#flip(generation, false);
     this.#collectInBackground();
+    await appendAudit(this.#store, 'rankings-reset', { generation });
   }
 
   /** Every entry of the live table, read page by page (memory stays flat at any size). */
@@ -283,6 +285,7 @@ export class Rankings {
       throw error;
     }
     this.#collectInBackground();
+    await appendAudit(this.#store, 'rankings-import', { generation, imported: entries.length });
     return { imported: entries.length };
   }
 

@@ -17,6 +17,7 @@
  * Every record is in exactly one commit, so counts and sums are exact under any concurrency.
  */
 
+import { AUDIT_STREAM } from '../../audit.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { Store } from '../../engine/store.js';
 import type { CommitOp, JsonObject, StoredDocument } from '../../engine/types.js';
@@ -256,6 +257,12 @@ export class Stats {
             ops.push({ op: 'delete', collection: STATS_COLLECTION, key: document.key });
           }
         }
+        // The audit entry moves with the reset: both happen, or neither.
+        ops.push({
+          op: 'append',
+          stream: AUDIT_STREAM,
+          events: [{ type: 'stats-reset', data: { removed: documents.length } }],
+        });
         await this.#store.commit(ops);
       },
       { attempts: 50 },
