@@ -52,6 +52,11 @@ export function keyMatcher(expected: string): (presented: string) => boolean {
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
+/** The key an `Authorization: Bearer <key>` header presents, or `undefined` for any other header. */
+export function presentedKey(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
 function authModeOf(request: FastifyRequest): AuthMode {
   return request.routeOptions.config.auth ?? 'key';
 }
@@ -91,8 +96,8 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
         'This call needs the API key: send Authorization: Bearer <key>',
       );
     }
-    const match = BEARER.exec(header);
-    if (match === null || !matchesKey(match[1] as string)) {
+    const presented = presentedKey(header);
+    if (presented === undefined || !matchesKey(presented)) {
       throw new SavepointError('UNAUTHORIZED', 'The API key is wrong: send Authorization: Bearer <key>');
     }
   });

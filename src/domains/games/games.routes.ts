@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventInput, JsonObject } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
 import { resolveApiKey } from '../../http/api-key.js';
-import { keyMatches, SECURITY_SCHEME } from '../../http/auth.js';
+import { keyMatcher, presentedKey, SECURITY_SCHEME } from '../../http/auth.js';
 import type { DomainPlugin } from '../../http/domain-plugin.js';
 import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
 import { problemFor } from '../../http/problem.js';
@@ -67,7 +67,7 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
   const games = new Games(savepoint.store, { tokenTtlMs: config.tokenTtlMs, gameTtlMs: config.gameTtlMs });
   app.addHook('onClose', async () => games.close());
   // The stream takes the key or a player token, so it checks the key itself (auth: 'none').
-  const apiKey = (await resolveApiKey(config)).key;
+  const matchesKey = keyMatcher((await resolveApiKey(config)).key);
   reserveCollections([GAME_COLLECTION], { owner: 'the games module' });
   reserveCollections([TOKEN_COLLECTION, FAILURE_COLLECTION], { owner: 'the games module', hidden: true });
 
@@ -319,7 +319,7 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
       const { gameId } = request.params;
       const { playerId, token, lastEventId } = request.query;
       const after = lastEventIdOf(request.headers['last-event-id'], lastEventId);
-      if (playerId === undefined && token === undefined) assertApiKey(request, apiKey);
+      if (playerId === undefined && token === undefined) assertApiKey(request, matchesKey);
       const abort = new AbortController();
       // Every check happens before the stream opens, so failures are ordinary problem answers.
       const feed = await games.openFeed(gameId, {
@@ -340,9 +340,9 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
   );
 };
 
-function assertApiKey(request: FastifyRequest, apiKey: string): void {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '');
-  if (match === null || !keyMatches(match[1] as string, apiKey)) {
+function assertApiKey(request: FastifyRequest, matchesKey: (presented: string) => boolean): void {
+  const presented = presentedKey(request.headers.authorization);
+  if (presented === undefined || !matchesKey(presented)) {
     throw new SavepointError(
       'UNAUTHORIZED',
       'This stream needs the API key (Authorization: Bearer <key>) or ?playerId=&token= with a reconnect token',
