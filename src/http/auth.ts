@@ -10,7 +10,7 @@
  * app.get('/v1/catalog', { config: { auth: 'public-read' } }, handler);
  * app.post('/api/game/:gameId/reconnect', { config: { auth: 'none' } }, handler);
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SavepointError } from '../errors.js';
 
@@ -33,7 +33,8 @@ export interface AuthOptions {
   readonly publicReads: boolean;
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+// The one-shot `hash` costs about half of `createHash().update().digest()`.
+const digest = (text: string): Buffer => hash('sha256', text, 'buffer') as unknown as Buffer;
 
 /**
  * Compares a presented key with the real one in constant time. Both sides are hashed first, so the
@@ -78,27 +79,34 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
           ? [{}, { [SECURITY_SCHEME]: [] }]
           : [];
   });
-  app.addHook('onRequest', async (request) => {
-    // Unknown routes answer 404 to everyone: there is nothing behind them to protect.
-    if (request.is404) return;
-    const mode = authModeOf(request);
-    if (mode === 'none') return;
-    if (
-      mode === 'public-read' &&
-      options.publicReads &&
-      (request.method === 'GET' || request.method === 'HEAD')
-    )
-      return;
-    const header = request.headers.authorization;
-    if (header === undefined) {
-      throw new SavepointError(
-        'UNAUTHORIZED',
-        'This call needs the API key: send Authorization: Bearer <key>',
-      );
-    }
-    const presented = presentedKey(header);
-    if (presented === undefined || !matchesKey(presented)) {
-      throw new SavepointError('UNAUTHORIZED', 'The API key is wrong: send Authorization: Bearer <key>');
-    }
+  // Callback form, not async: this runs on every request (see server.ts).
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(refusal(request, options.publicReads, matchesKey));
   });
+}
+
+/** Why the request may not call its route, or `undefined` when it may. */
+function refusal(
+  request: FastifyRequest,
+  publicReads: boolean,
+  matchesKey: (presented: string) => boolean,
+): SavepointError | undefined {
+  // Unknown routes answer 404 to everyone: there is nothing behind them to protect.
+  if (request.is404) return undefined;
+  const mode = authModeOf(request);
+  if (mode === 'none') return undefined;
+  if (mode === 'public-read' && publicReads && (request.method === 'GET' || request.method === 'HEAD'))
+    return undefined;
+  const header = request.headers.authorization;
+  if (header === undefined) {
+    return new SavepointError(
+      'UNAUTHORIZED',
+      'This call needs the API key: send Authorization: Bearer <key>',
+    );
+  }
+  const presented = presentedKey(header);
+  if (presented === undefined || !matchesKey(presented)) {
+    return new SavepointError('UNAUTHORIZED', 'The API key is wrong: send Authorization: Bearer <key>');
+  }
+  return undefined;
 }

@@ -121,15 +121,20 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
     help: 'HTTP request latency by route pattern and status class',
     labelNames: ['method', 'route', 'status_class'],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    duration.observe(
-      {
-        method: request.method,
-        route: request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'),
-        status_class: `${Math.floor(reply.statusCode / 100)}xx`,
-      },
-      reply.elapsedTime / 1000,
-    );
+  // prom-client hashes the label set on every observe; the series are few (routes × methods ×
+  // status classes), so each one's child is looked up by a plain string instead.
+  const series = new Map<string, Histogram.Internal<'method' | 'route' | 'status_class'>>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+    const statusClass = `${Math.floor(reply.statusCode / 100)}xx`;
+    const id = `${request.method} ${statusClass} ${route}`;
+    let child = series.get(id);
+    if (child === undefined) {
+      child = duration.labels({ method: request.method, route, status_class: statusClass });
+      series.set(id, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 }
 

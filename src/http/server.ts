@@ -65,13 +65,16 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async () => {
-    if (closing)
-      throw new SavepointError('STORAGE_UNAVAILABLE', 'The server is shutting down; retry another instance');
+  // Hooks on every request take Fastify's callback form: an async hook costs a promise and a
+  // microtask turn per request, measurable on a 10-20k req/s read path.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (!closing) return done();
+    done(new SavepointError('STORAGE_UNAVAILABLE', 'The server is shutting down; retry another instance'));
   });
   // An answer finished during shutdown closes its connection, so an idle keep-alive socket cannot hold the close up.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   registerAuth(app, { apiKey, publicReads: config.publicReads });
