@@ -8,52 +8,21 @@
  * The board (`desc`/`best`/no periods) is defined through the module, then loaded with 1,000,000 ×
  * scale members by engine score ops in 10,000-op commits on the module's engine board name.
  */
-import { join } from 'node:path';
 import { engineBoardName } from '../../src/domains/leaderboards/board-names.js';
 import { openSavepoint } from '../../src/savepoint.js';
-import {
-  fmt,
-  type LatencySummary,
-  line,
-  report,
-  scratchDir,
-  summarize,
-  timeSequential,
-} from '../support/stats.js';
+import { openScratch } from '../support/scratch-db.js';
+import { compareSequentialAndConcurrent, fmt, line, report, timeSequential } from '../support/stats.js';
 
 const BOARD = 'global';
 const CHUNK = 10_000;
 const CLIENTS = 20;
 
-/** `clients` concurrent loops sharing `count` calls: throughput with group commit. */
-async function timeConcurrent(
-  count: number,
-  clients: number,
-  step: (i: number) => Promise<unknown>,
-): Promise<LatencySummary> {
-  const latencies = new Float64Array(count);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const t0 = performance.now();
-        await step(i);
-        latencies[i] = performance.now() - t0;
-      }
-    }),
-  );
-  return summarize(latencies, performance.now() - started);
-}
-
 export async function benchLeaderboards(scale: number): Promise<void> {
   const members = Math.max(10_000, Math.round(1_000_000 * scale));
   const samples = Math.max(1000, Math.round(5000 * scale));
-  const dir = scratchDir('leaderboards-scale');
-  const savepoint = await openSavepoint({
-    url: `sqlite:${join(dir.path, 'savepoint.db')}`,
-    durability: 'normal',
-  });
+  const { db: savepoint, close } = await openScratch('leaderboards-scale', (file) =>
+    openSavepoint({ url: `sqlite:${file}`, durability: 'normal' }),
+  );
   try {
     line(
       `\n## Leaderboard with ${fmt(members)} members through the library (desc/best, no periods, durability normal), ${fmt(samples)} samples each`,
@@ -99,37 +68,35 @@ export async function benchLeaderboards(scale: number): Promise<void> {
     );
 
     // Half the submits beat the member's score (a write), half do not (best keeps the old one).
+    // Each of the four timed runs submits for its own members: run k uses i + k × samples.
     const submitScore = (i: number) => scoreOf(i * 7_919 + 13) + (i % 2 === 0 ? 200_000 : 0);
-    const rawSubmit = (offset: number) => (i: number) =>
+    const rawSubmit = (i: number, run: number) =>
       store.commit([
         {
           op: 'score',
           board: name,
-          member: randomMember(i + offset),
-          score: submitScore(i + offset),
+          member: randomMember(i + run * samples),
+          score: submitScore(i + run * samples),
           mode: 'best',
           order: 'desc',
         },
       ]);
-    const ourSubmit = (offset: number) => (i: number) =>
-      leaderboards.submit(BOARD, { member: randomMember(i + offset), score: submitScore(i + offset) + 0.5 });
-    const rawSequential = await timeSequential(samples, rawSubmit(0));
-    const ourSequential = await timeSequential(samples, ourSubmit(samples));
-    const rawConcurrent = await timeConcurrent(samples, CLIENTS, rawSubmit(2 * samples));
-    const ourConcurrent = await timeConcurrent(samples, CLIENTS, ourSubmit(3 * samples));
-    report('engine commit([score]), sequential', rawSequential);
-    report('Leaderboards.submit, sequential', ourSequential, { name: 'engine', result: rawSequential });
-    report(`engine commit([score]), ${CLIENTS} clients`, rawConcurrent);
-    report(`Leaderboards.submit, ${CLIENTS} clients`, ourConcurrent, {
-      name: 'engine',
-      result: rawConcurrent,
-    });
+    const ourSubmit = (i: number, run: number) =>
+      leaderboards.submit(BOARD, {
+        member: randomMember(i + run * samples),
+        score: submitScore(i + run * samples) + 0.5,
+      });
+    await compareSequentialAndConcurrent(
+      samples,
+      CLIENTS,
+      { name: 'engine commit([score])', step: rawSubmit },
+      { name: 'Leaderboards.submit', step: ourSubmit },
+    );
     line(
       '  (submit also reads the definition before and the rank after its commit; the engine baseline is the score commit alone)',
     );
   } finally {
-    await savepoint.close();
-    dir.remove();
+    await close();
   }
 }
 

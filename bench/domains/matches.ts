@@ -6,53 +6,17 @@
  * - a leaderboard submit (definition read + score op + rank read) against a score op and a rank read;
  * - completing a match with 100 players and 10 rounds (one commit of ~320 ops), timed alone.
  */
-import { join } from 'node:path';
 import { Leaderboards } from '../../src/domains/leaderboards/leaderboards.js';
 import { Matches } from '../../src/domains/matches/matches.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import { Store } from '../../src/engine/store.js';
-import {
-  fmt,
-  type LatencySummary,
-  line,
-  report,
-  scratchDir,
-  summarize,
-  timeSequential,
-} from '../support/stats.js';
+import { openNormalStore, openScratch } from '../support/scratch-db.js';
+import { compareSequentialAndConcurrent, fmt, line, report, timeSequential } from '../support/stats.js';
 
 const MATCH = { status: 'active', roundsTotal: 10, createdBy: 'bench' };
 
-/** `clients` concurrent loops of `count / clients` sequential calls each: throughput with group commit. */
-async function timeConcurrent(
-  count: number,
-  clients: number,
-  step: (i: number) => Promise<unknown>,
-): Promise<LatencySummary> {
-  const latencies = new Float64Array(count);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const t0 = performance.now();
-        await step(i);
-        latencies[i] = performance.now() - t0;
-      }
-    }),
-  );
-  return summarize(latencies, performance.now() - started);
-}
-
-async function openStore(path: string): Promise<Store> {
-  return new Store(await openSqliteDriver({ path, durability: 'normal' }));
-}
-
 export async function benchMatchScores(count: number): Promise<void> {
-  const dir = scratchDir('matches');
+  const { db: store, close } = await openScratch('matches', openNormalStore);
   try {
     line(`\n## Match score increments, ${fmt(count)} over 100 players (durability normal)`);
-    const store = await openStore(join(dir.path, 'savepoint.db'));
     const matches = new Matches(store);
     await matches.put('bench', MATCH);
     const rawInc = (i: number) =>
@@ -66,14 +30,12 @@ export async function benchMatchScores(count: number): Promise<void> {
         },
       ]);
     const ours = (i: number) => matches.addScore('bench', `p${i % 100}`, { points: 1 + (i % 7) });
-    const rawSequential = await timeSequential(count, rawInc);
-    const oursSequential = await timeSequential(count, ours);
-    const rawConcurrent = await timeConcurrent(count, 20, rawInc);
-    const oursConcurrent = await timeConcurrent(count, 20, ours);
-    report('engine commit([$inc patch]), sequential', rawSequential);
-    report('Matches.addScore, sequential', oursSequential, { name: 'engine', result: rawSequential });
-    report('engine commit([$inc patch]), 20 clients', rawConcurrent);
-    report('Matches.addScore, 20 clients', oursConcurrent, { name: 'engine', result: rawConcurrent });
+    await compareSequentialAndConcurrent(
+      count,
+      20,
+      { name: 'engine commit([$inc patch])', step: rawInc },
+      { name: 'Matches.addScore', step: ours },
+    );
 
     const completions = Math.max(5, Math.round(count / 1000));
     for (let m = 0; m < completions; m++) {
@@ -86,17 +48,15 @@ export async function benchMatchScores(count: number): Promise<void> {
     }
     const complete = await timeSequential(completions, (m) => matches.complete(`done-${m}`));
     report('Matches.complete (100 players, 10 rounds)', complete);
-    await store.close();
   } finally {
-    dir.remove();
+    await close();
   }
 }
 
 export async function benchLeaderboardSubmits(count: number): Promise<void> {
-  const dir = scratchDir('leaderboards');
+  const { db: store, close } = await openScratch('leaderboards', openNormalStore);
   try {
     line(`\n## Leaderboard submits, ${fmt(count)} over 10,000 members (best, durability normal)`);
-    const store = await openStore(join(dir.path, 'savepoint.db'));
     const leaderboards = new Leaderboards(store);
     await leaderboards.define('daily', { order: 'desc', operator: 'best', period: 'daily' });
     const member = (i: number) => `m${(i * 7919) % 10_000}`;
@@ -114,8 +74,7 @@ export async function benchLeaderboardSubmits(count: number): Promise<void> {
     report('Leaderboards.submit (daily board)', ours, { name: 'engine', result: raw });
     const top = await timeSequential(Math.min(count, 2000), () => leaderboards.top('daily', { limit: 100 }));
     report('Leaderboards.top (100 of 10,000)', top);
-    await store.close();
   } finally {
-    dir.remove();
+    await close();
   }
 }

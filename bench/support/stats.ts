@@ -40,6 +40,54 @@ export async function timeSequential(count: number, step: (i: number) => unknown
   return summarize(latencies, performance.now() - started);
 }
 
+/** Runs `step` `count` times on `clients` concurrent loops sharing the calls, timing each: throughput with group commit. */
+export async function timeConcurrent(
+  count: number,
+  clients: number,
+  step: (i: number) => unknown,
+): Promise<LatencySummary> {
+  const latencies = new Float64Array(count);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(clients, count) }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t0 = performance.now();
+        await step(i);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  return summarize(latencies, performance.now() - started);
+}
+
+/** One side of {@link compareSequentialAndConcurrent}: a name for its lines and the call to time. */
+export interface TimedCall {
+  readonly name: string;
+  /** Call `i` of the `run`-th timed run (0 to 3, in the order engine, ours, engine, ours). */
+  readonly step: (i: number, run: number) => unknown;
+}
+
+/**
+ * Times `count` calls of the engine baseline, then of ours, first one caller at a time, then on
+ * `clients` concurrent callers, and reports each of ours against the engine run before it.
+ */
+export async function compareSequentialAndConcurrent(
+  count: number,
+  clients: number,
+  engine: TimedCall,
+  ours: TimedCall,
+): Promise<void> {
+  const rawSequential = await timeSequential(count, (i) => engine.step(i, 0));
+  const oursSequential = await timeSequential(count, (i) => ours.step(i, 1));
+  const rawConcurrent = await timeConcurrent(count, clients, (i) => engine.step(i, 2));
+  const oursConcurrent = await timeConcurrent(count, clients, (i) => ours.step(i, 3));
+  report(`${engine.name}, sequential`, rawSequential);
+  report(`${ours.name}, sequential`, oursSequential, { name: 'engine', result: rawSequential });
+  report(`${engine.name}, ${clients} clients`, rawConcurrent);
+  report(`${ours.name}, ${clients} clients`, oursConcurrent, { name: 'engine', result: rawConcurrent });
+}
+
 export const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n)
     ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })

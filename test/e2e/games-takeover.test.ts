@@ -8,97 +8,44 @@
  * A second, in-process case checks the fence: an owner that was paused (it never noticed its lease
  * ran out) and writes after another server took the table over is refused, and drops the table.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CardClient, createTable, type SeenEvent } from '../../examples/card-game/client.js';
+import { describe, expect, it } from 'vitest';
+import { createTable, type SeenEvent } from '../../examples/card-game/client.js';
 import type { PlayerView, PublicTable } from '../../examples/card-game/poker.js';
 import { type LeaseSource, TableHost, TableOwnedElsewhere } from '../../examples/card-game/tables.js';
 import { openSavepoint, type SavepointError } from '../../src/index.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-card-takeover-'));
-const database = `sqlite:${path.join(dataDir, 'card-game.db')}`;
-const children = new Set<ChildProcess>();
+import {
+  cardGameServers,
+  expectAcksInLog,
+  expectOneLog,
+  freePort,
+  killMidBurst,
+  logOf,
+  playOn,
+  publicPart,
+  reconnectAll,
+  startPlaying,
+  stopClients,
+  stopServer,
+} from './card-game-fixture.js';
 
 /** The servers' lease TTL (the example's default), and how much later than it B may own the table. */
 const LEASE_TTL_MS = 3000;
 const TAKEOVER_MARGIN_MS = 1500;
 
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
+const servers = cardGameServers('savepoint-card-takeover-');
+const database = `sqlite:${path.join(servers.dataDir, 'card-game.db')}`;
 
 /** Starts the example server as `serverId` on the shared file; resolves once it prints its address. */
-async function startServer(port: number, serverId: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'examples/card-game/server.ts',
-      '--port',
-      String(port),
-      '--database',
-      database,
-      '--server-id',
-      serverId,
-      '--lease-ttl-ms',
-      String(LEASE_TTL_MS),
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-  });
-  return child;
-}
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** A small deterministic random source, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-const publicPart = (view: PublicTable): PublicTable => {
-  const { yourCards: _cards, ...rest } = view as PlayerView;
-  return rest;
-};
+const startServer = (port: number, serverId: string) =>
+  servers.start(port, [
+    '--database',
+    database,
+    '--server-id',
+    serverId,
+    '--lease-ttl-ms',
+    String(LEASE_TTL_MS),
+  ]);
 
 interface OwnerAnswer {
   readonly holder: string;
@@ -127,26 +74,18 @@ describe('two card-game servers on one store', () => {
     expect(ownerBefore?.holder).toBe('A');
 
     const failovers: string[] = [];
-    const clients = players.map(
-      (player, index) =>
-        new CardClient([urlA, urlB], 'table-1', player, tokens[player] as string, {
-          random: seeded(index + 11),
-          onFailover: (from, to) => failovers.push(`${player}: ${from} -> ${to}`),
-        }),
-    );
-    for (const client of clients) {
-      await client.refreshView();
-      await client.play();
-    }
+    const clients = await startPlaying({
+      urls: [urlA, urlB],
+      tableId: 'table-1',
+      players,
+      tokens,
+      seed: 11,
+      onFailover: (player, from, to) => failovers.push(`${player}: ${from} -> ${to}`),
+    });
 
     // Kill A in the middle of a burst of moves (a hand is always under way: the next one is dealt
     // as soon as one ends).
-    const acked = () => clients.reduce((sum, client) => sum + client.acks.length, 0);
-    await until(() => acked() >= 24, 15_000, '24 acknowledged moves');
-    const killedAt = performance.now();
-    serverA.kill('SIGKILL');
-    await once(serverA, 'exit');
-    await until(() => clients.every((client) => !client.connected), 5_000, 'clients to notice');
+    const killedAt = await killMidBurst(serverA, clients);
     const before = clients.map((client) => ({
       events: client.events.map((event) => JSON.stringify(event)),
       cards: new Map(client.cardsByHand),
@@ -166,14 +105,7 @@ describe('two card-game servers on one store', () => {
         if (performance.now() - killedAt > 15_000) throw new Error('B never owned the table');
       }
     })();
-    const resumedAt = await Promise.all(
-      clients.map(async (client) => {
-        for (;;) {
-          if ((await client.reconnect().catch(() => 0)) === 200) return performance.now();
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }),
-    );
+    const resumedAt = await reconnectAll(clients);
     await watching;
     const takeoverMs = (ownedAt as number) - killedAt;
     const resumeMs = Math.max(...resumedAt) - killedAt;
@@ -197,14 +129,9 @@ describe('two card-game servers on one store', () => {
 
     // Every client has every event exactly once, in order: what it had seen, then what it missed.
     expect(head).toBeGreaterThan(lastAck);
-    const log = (events: readonly SeenEvent[]) => events.map((event) => JSON.stringify(event));
-    for (const [index, client] of clients.entries()) {
-      expect(client.problems).toEqual([]);
-      expect(client.events.map((event) => event.seq)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
-      expect(log(client.events)).toEqual(log(clients[0]?.events ?? []));
-      expect(log(client.events).slice(0, before[index]?.events.length)).toEqual(before[index]?.events);
-    }
-    const events = clients[0]?.events ?? [];
+    const events = expectOneLog(clients, head, (client, index) => {
+      expect(logOf(client.events).slice(0, before[index]?.events.length)).toEqual(before[index]?.events);
+    });
 
     // The log ends with B's claim, carrying B's fence; only moves in flight at the kill may sit
     // between the last acknowledged one and the claim.
@@ -216,13 +143,11 @@ describe('two card-game servers on one store', () => {
     expect(lateMoves.length).toBeLessThanOrEqual(inFlight);
 
     // Every acknowledged move is in the log, at its seq, with the table it answered.
-    for (const [index, client] of clients.entries()) {
-      for (const ack of before[index]?.acks ?? []) {
-        expect(events[ack.seq - 1]?.data.table).toEqual(publicPart(ack.view));
-        const move = events.slice(0, ack.seq).findLast((event) => event.type === 'action');
-        expect(move?.data).toMatchObject({ player: client.playerId, action: ack.action });
-      }
-    }
+    expectAcksInLog(
+      clients,
+      before.map((b) => b.acks),
+      events,
+    );
 
     // B's table is the table after the last durable move: cards, chips, pot and phase; with no
     // move in flight that made it, exactly the one the last acknowledged move answered.
@@ -243,20 +168,10 @@ describe('two card-game servers on one store', () => {
     expect(chips + takenOver.pot).toBe(players.length * 100);
 
     // And the game goes on, on B.
-    for (const client of clients) await client.play();
-    const resumedAcks = acked();
-    await until(() => acked() >= resumedAcks + 8, 15_000, '8 more moves on B');
-    for (const client of clients) {
-      client.stop();
-      expect(client.problems).toEqual([]);
-      expect(client.baseUrl).toBe(urlB);
-      expect(client.events.map((event) => event.seq)).toEqual(
-        Array.from({ length: client.events.length }, (_, i) => i + 1),
-      );
-    }
+    await playOn(clients, 8, '8 more moves on B');
+    stopClients(clients, (client) => expect(client.baseUrl).toBe(urlB));
     expect((await ownerOf(urlB, 'table-1'))?.holder).toBe('B');
-    serverB.kill('SIGTERM');
-    await once(serverB, 'exit');
+    await stopServer(serverB);
   }, 30_000);
 
   it("refuses a paused owner's late write after a take-over, and the stale owner drops the table", async () => {

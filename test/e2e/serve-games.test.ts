@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, ensureBuilt, runCli } from '../cli/cli-harness.js';
+import { ensureBuilt, type ServeProcess, startServe } from '../support/processes.js';
 
 const API_KEY = 'serve-games-e2e-key-0123456789';
 const auth = { authorization: `Bearer ${API_KEY}` };
@@ -19,7 +19,7 @@ const PLAYERS = ['ann', 'ben', 'cat'] as const;
 /** Appends acknowledged before the kill. */
 const ACKS_BEFORE_KILL = 120;
 
-const runs = new Set<CliRun>();
+const started: ServeProcess[] = [];
 let dataDir: string;
 
 beforeAll(async () => {
@@ -27,17 +27,20 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'savepoint-serve-games-'));
 }, 120_000);
 afterAll(async () => {
-  for (const run of runs) run.child.kill('SIGKILL');
-  await Promise.all([...runs].map((run) => run.exited));
+  await Promise.all(started.map((instance) => instance.kill('SIGKILL')));
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function serve(): Promise<{ run: CliRun; url: string }> {
-  const run = runCli(['serve', '--port', '0', '--data-dir', dataDir], { SAVEPOINT_API_KEY: API_KEY });
-  runs.add(run);
-  void run.exited.then(() => runs.delete(run));
-  const [, url] = await run.waitForLine(/^listening on (http:\/\/\S+)$/m);
-  return { run, url: url as string };
+/** `savepoint serve` on the suite's data dir, so a restart finds what the killed one wrote. */
+async function serve(): Promise<ServeProcess> {
+  const instance = await startServe({
+    name: 'serve-games',
+    args: [],
+    dataDir,
+    env: { SAVEPOINT_API_KEY: API_KEY },
+  });
+  started.push(instance);
+  return instance;
 }
 
 async function call<T>(url: string, method: string, body?: unknown, key = true): Promise<[number, T]> {

@@ -9,8 +9,6 @@ import { resolveApiKey } from '../../src/http/api-key.js';
 import { keyMatches } from '../../src/http/auth.js';
 import type { DomainPlugin } from '../../src/http/domain-plugin.js';
 import { domainPlugins } from '../../src/http/domain-plugins.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint } from '../../src/savepoint.js';
 import { expectProblem, startTestServer, TEST_API_KEY, type TestServer } from '../support/http.js';
 
 /** Routes declaring each auth mode, as domain plugins do. */
@@ -176,10 +174,13 @@ describe('the api-key file', () => {
 
   it('a server started twice on one data dir accepts the same generated key', async () => {
     const dataDir = await tempDir();
-    const config = loadConfig({ env: { SAVEPOINT_DATA_DIR: dataDir, SAVEPOINT_SWEEP_INTERVAL: '0' } });
     for (let start = 0; start < 2; start++) {
-      const savepoint = await openSavepoint({ url: 'memory:' });
-      const app = await buildServer({ savepoint, config, ...withProbes });
+      // No SAVEPOINT_API_KEY: the server generates the key into the data dir, or reads it from there.
+      const { app, close } = await startTestServer({
+        dataDir,
+        env: { SAVEPOINT_API_KEY: undefined },
+        ...withProbes,
+      });
       const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
       const ok = await app.inject({
         method: 'GET',
@@ -189,8 +190,7 @@ describe('the api-key file', () => {
       expect(ok.statusCode).toBe(200);
       const refused = await app.inject({ method: 'GET', url: '/test/private' });
       expect(refused.statusCode).toBe(401);
-      await app.close();
-      await savepoint.close();
+      await close();
     }
   });
 

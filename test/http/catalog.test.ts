@@ -1,27 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { seedCatalogFromDirectory } from '../../src/domains/catalog/catalog.js';
 import { catalogRoutes } from '../../src/domains/catalog/catalog.routes.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
-import { expectProblem, json } from '../support/http.js';
+import type { Savepoint } from '../../src/savepoint.js';
+import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples/seeds');
-const KEY = 'catalog-test-key';
+let server: TestServer;
 let savepoint: Savepoint;
-let app: Awaited<ReturnType<typeof buildServer>>;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  savepoint = await openSavepoint({ url: 'memory:' });
-  const config = loadConfig({ env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_SWEEP_INTERVAL: '0' } });
-  app = await buildServer({ savepoint, config, domains: [catalogRoutes] });
+  server = await startTestServer({ domains: [catalogRoutes] });
+  ({ savepoint, app } = server);
 });
-afterAll(async () => {
-  await app.close();
-  await savepoint.close();
-});
+afterAll(() => server.close());
 
 const seedFile = (kind: string) =>
   JSON.parse(fs.readFileSync(path.join(EXAMPLES, `${kind}.json`), 'utf8')) as {
@@ -91,16 +86,14 @@ describe('catalog over HTTP', () => {
   });
 
   it('needs the key when public reads are off', async () => {
-    const config = loadConfig({
-      env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_SWEEP_INTERVAL: '0', SAVEPOINT_PUBLIC_READS: 'false' },
+    // A second server on the same (seeded) store.
+    const closed = await startTestServer({
+      env: { SAVEPOINT_PUBLIC_READS: 'false' },
+      savepoint,
+      domains: [catalogRoutes],
     });
-    const closed = await buildServer({ savepoint, config, domains: [catalogRoutes] });
-    expectProblem(await closed.inject({ method: 'GET', url: '/v1/catalog' }), 401, 'UNAUTHORIZED');
-    const keyed = await closed.inject({
-      method: 'GET',
-      url: '/v1/catalog/items',
-      headers: { authorization: `Bearer ${KEY}` },
-    });
+    expectProblem(await closed.app.inject({ method: 'GET', url: '/v1/catalog' }), 401, 'UNAUTHORIZED');
+    const keyed = await closed.app.inject({ method: 'GET', url: '/v1/catalog/items', headers: closed.auth });
     expect(keyed.statusCode).toBe(200);
     await closed.close();
   });

@@ -4,23 +4,15 @@
  * `/health` is `degraded` with the queued writes in `storage.pendingWrites`; once the storage
  * answers, the queue is written and `/health` reports nothing pending.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { gamesRoutes } from '../../src/domains/games/games.routes.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import type { Driver } from '../../src/engine/driver.js';
 import { Store } from '../../src/engine/store.js';
 import { SavepointError } from '../../src/errors.js';
-import { buildServer } from '../../src/http/server.js';
 import { Savepoint } from '../../src/savepoint.js';
-
-const KEY = 'test-api-key-0123456789';
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-outbox-http-'));
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+import { TEST_AUTH as auth, startTestServer, type TestServer } from '../support/http.js';
 
 /** A driver whose commits fail with STORAGE_UNAVAILABLE while `outage.down` is set. */
 function flakyDriver(driver: Driver): { driver: Driver; outage: { down: boolean } } {
@@ -44,24 +36,22 @@ function flakyDriver(driver: Driver): { driver: Driver; outage: { down: boolean 
 }
 
 describe('games outbox over HTTP', () => {
+  let server: TestServer;
   let app: FastifyInstance;
   let savepoint: Savepoint;
   let outage: { down: boolean };
-  const auth = { authorization: `Bearer ${KEY}` };
 
   beforeEach(async () => {
     const flaky = flakyDriver(await openMemoryDriver());
     outage = flaky.outage;
     savepoint = new Savepoint(new Store(flaky.driver));
-    const config = loadConfig({
-      env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: directory, SAVEPOINT_SWEEP_INTERVAL: '0' },
-    });
-    app = await buildServer({ savepoint, config, domains: [gamesRoutes] });
+    server = await startTestServer({ savepoint, domains: [gamesRoutes] });
+    app = server.app;
   });
 
   afterEach(async () => {
     outage.down = false;
-    await app.close();
+    await server.close();
     await savepoint.close();
   });
 

@@ -8,38 +8,22 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { gamesRoutes } from '../../src/domains/games/games.routes.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
+import { TEST_AUTH as auth, startTestServer, type TestServer } from '../support/http.js';
 
-const KEY = 'test-api-key-0123456789';
-const auth = { authorization: `Bearer ${KEY}` };
+/** For the SQLite file of the corrupt-data case. */
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-games-http-'));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
 
-interface Harness {
-  readonly app: FastifyInstance;
-  readonly savepoint: Savepoint;
-  readonly clock: ManualClock;
-}
+type Harness = TestServer & { readonly clock: ManualClock };
 
 async function start(url = 'memory:'): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2030, 0, 1));
-  const savepoint = await openSavepoint({ url, clock: clock.now });
-  const config = loadConfig({
-    env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: directory, SAVEPOINT_SWEEP_INTERVAL: '0' },
-  });
-  const app = await buildServer({ savepoint, config, domains: [gamesRoutes] });
-  return { app, savepoint, clock };
-}
-
-async function stop(harness: Harness): Promise<void> {
-  await harness.app.close();
-  await harness.savepoint.close();
+  const server = await startTestServer({ savepoint: { url, clock: clock.now }, domains: [gamesRoutes] });
+  return { ...server, clock };
 }
 
 const json = (response: LightMyRequestResponse) => response.json() as Record<string, unknown>;
@@ -63,7 +47,7 @@ describe('games over HTTP', () => {
     h = await start();
   });
   afterEach(async () => {
-    await stop(h);
+    await h.close();
   });
 
   const persist = (gameId: string, body: object, headers: Record<string, string> = {}) =>
@@ -511,7 +495,7 @@ describe('games over HTTP on SQLite', () => {
       });
       expect(again.statusCode).toBe(200);
     } finally {
-      await stop(h);
+      await h.close();
     }
   });
 });

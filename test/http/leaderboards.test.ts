@@ -2,48 +2,28 @@
  * The leaderboards HTTP API (API.md §Leaderboards) through `buildServer` and `inject()`: each
  * route's happy path, public reads, periods and the main errors.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConfigEnv, loadConfig } from '../../src/config.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConfigEnv } from '../../src/config.js';
 import { leaderboardsRoutes } from '../../src/domains/leaderboards/leaderboards.routes.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
-import { expectProblem } from '../support/http.js';
+import { expectProblem, startTestServer, type TestServer } from '../support/http.js';
 
-const KEY = 'leaderboards-test-key';
 const DAY = 86_400_000;
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-leaderboards-http-'));
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
 
-interface Harness {
-  readonly app: FastifyInstance;
-  readonly savepoint: Savepoint;
+type Harness = TestServer & {
   readonly clock: ManualClock;
-  /** `inject` with the API key, unless `anonymous`. */
-  call(options: InjectOptions & { anonymous?: boolean }): Promise<LightMyRequestResponse>;
-}
+  /** `request` under the name these tests use. */
+  readonly call: TestServer['request'];
+};
 
 async function start(env: ConfigEnv = {}): Promise<Harness> {
   const clock = new ManualClock(Date.parse('2026-12-31T22:00:00Z'));
-  const savepoint = await openSavepoint({ url: 'memory:', clock: clock.now });
-  const config = loadConfig({
-    env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: directory, SAVEPOINT_SWEEP_INTERVAL: '0', ...env },
+  const server = await startTestServer({
+    env,
+    savepoint: { url: 'memory:', clock: clock.now },
+    domains: [leaderboardsRoutes],
   });
-  const app = await buildServer({ savepoint, config, domains: [leaderboardsRoutes] });
-  return {
-    app,
-    savepoint,
-    clock,
-    call: ({ anonymous, headers, ...options }) =>
-      app.inject({
-        ...options,
-        headers: { ...(anonymous === true ? {} : { authorization: `Bearer ${KEY}` }), ...headers },
-      }),
-  };
+  return { ...server, clock, call: server.request };
 }
 
 describe('leaderboards over HTTP', () => {
@@ -52,8 +32,7 @@ describe('leaderboards over HTTP', () => {
     h = await start();
   });
   afterEach(async () => {
-    await h.app.close();
-    await h.savepoint.close();
+    await h.close();
   });
 
   const submit = (board: string, member: string, score: number, metadata?: object) =>
@@ -268,8 +247,7 @@ describe('the API description', () => {
         expect.arrayContaining(['/v1/leaderboards/{board}', '/v1/leaderboards/{board}/members/{member}']),
       );
     } finally {
-      await h.app.close();
-      await h.savepoint.close();
+      await h.close();
     }
   });
 });
@@ -286,8 +264,7 @@ describe('leaderboards with SAVEPOINT_PUBLIC_READS=false', () => {
       );
       expect((await h.call({ method: 'GET', url: '/v1/leaderboards/g' })).statusCode).toBe(200);
     } finally {
-      await h.app.close();
-      await h.savepoint.close();
+      await h.close();
     }
   });
 });

@@ -2,53 +2,28 @@
  * The matches HTTP API (API.md §Matches) through `buildServer` and `inject()`: each route's happy
  * path, its statuses and headers, and the main errors.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConfigEnv, loadConfig } from '../../src/config.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConfigEnv } from '../../src/config.js';
 import { documentsRoutes } from '../../src/domains/documents/documents.routes.js';
 import { leaderboardsRoutes } from '../../src/domains/leaderboards/leaderboards.routes.js';
 import { matchesRoutes } from '../../src/domains/matches/matches.routes.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
-import { expectProblem } from '../support/http.js';
+import { expectProblem, startTestServer, type TestServer } from '../support/http.js';
 
-const KEY = 'matches-test-key';
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-matches-http-'));
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
-
-interface Harness {
-  readonly app: FastifyInstance;
-  readonly savepoint: Savepoint;
+type Harness = TestServer & {
   readonly clock: ManualClock;
-  /** `inject` with the API key, unless `anonymous`. */
-  call(options: InjectOptions & { anonymous?: boolean }): Promise<LightMyRequestResponse>;
-}
+  /** `request` under the name these tests use. */
+  readonly call: TestServer['request'];
+};
 
 async function start(env: ConfigEnv = {}): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2026, 0, 13, 12));
-  const savepoint = await openSavepoint({ url: 'memory:', clock: clock.now });
-  const config = loadConfig({
-    env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: directory, SAVEPOINT_SWEEP_INTERVAL: '0', ...env },
-  });
-  const app = await buildServer({
-    savepoint,
-    config,
+  const server = await startTestServer({
+    env,
+    savepoint: { url: 'memory:', clock: clock.now },
     domains: [documentsRoutes, matchesRoutes, leaderboardsRoutes],
   });
-  return {
-    app,
-    savepoint,
-    clock,
-    call: ({ anonymous, headers, ...options }) =>
-      app.inject({
-        ...options,
-        headers: { ...(anonymous === true ? {} : { authorization: `Bearer ${KEY}` }), ...headers },
-      }),
-  };
+  return { ...server, clock, call: server.request };
 }
 
 const match = { status: 'active', roundsTotal: 3, createdBy: 'mod', subreddit: 'pictact', theme: 'cats' };
@@ -59,8 +34,7 @@ describe('matches over HTTP', () => {
     h = await start();
   });
   afterEach(async () => {
-    await h.app.close();
-    await h.savepoint.close();
+    await h.close();
   });
 
   it('creates, replaces, reads and patches a match, with versions and conditions', async () => {
@@ -374,8 +348,7 @@ describe('the API description', () => {
         ]),
       );
     } finally {
-      await h.app.close();
-      await h.savepoint.close();
+      await h.close();
     }
   });
 });
@@ -401,8 +374,7 @@ describe('match expiry over HTTP', () => {
         totalWins: 1,
       });
     } finally {
-      await h.app.close();
-      await h.savepoint.close();
+      await h.close();
     }
   });
 });

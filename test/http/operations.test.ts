@@ -5,14 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { SavepointError } from '../../src/errors.js';
 import type { DomainPlugin } from '../../src/http/domain-plugin.js';
 import { domainPlugins } from '../../src/http/domain-plugins.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint } from '../../src/savepoint.js';
-import { expectProblem, json, startTestServer, TEST_API_KEY, type TestServer } from '../support/http.js';
+import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 describe('health, metrics and the API description', () => {
   let server: TestServer;
@@ -162,19 +159,14 @@ describe('failures', () => {
         return { finished: true };
       });
     };
-    const savepoint = await openSavepoint({ url: 'memory:' });
-    const config = loadConfig({
-      env: { SAVEPOINT_API_KEY: TEST_API_KEY, SAVEPOINT_DATA_DIR: dir, SAVEPOINT_SWEEP_INTERVAL: '0' },
-    });
-    const app = await buildServer({
-      savepoint,
-      config,
+    // The tests close the app and the Savepoint themselves, in their own order; `dirs` goes afterwards.
+    const { app, savepoint } = await startTestServer({
+      dataDir: dir,
       logger: { level: 'info', stream },
       domains: [...domainPlugins, failing],
     });
     return { app, savepoint, logs };
   }
-  const auth = { authorization: `Bearer ${TEST_API_KEY}` };
 
   it('an unexpected error answers 500 INTERNAL without its message or stack, and is logged', async () => {
     const { app, savepoint, logs } = await failingServer();

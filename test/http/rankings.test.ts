@@ -1,31 +1,19 @@
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { rankingsRoutes } from '../../src/domains/rankings/rankings.routes.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
-import { expectProblem, json } from '../support/http.js';
+import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
-const KEY = 'rankings-test-key';
-const auth = { authorization: `Bearer ${KEY}` };
-let savepoint: Savepoint;
-let app: Awaited<ReturnType<typeof buildServer>>;
+let server: TestServer;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  savepoint = await openSavepoint({ url: 'memory:' });
-  const config = loadConfig({
-    env: {
-      SAVEPOINT_API_KEY: KEY,
-      SAVEPOINT_SWEEP_INTERVAL: '0',
-      SAVEPOINT_RANKING_MIN: '-100',
-      SAVEPOINT_RANKING_MAX: '100',
-    },
+  server = await startTestServer({
+    env: { SAVEPOINT_RANKING_MIN: '-100', SAVEPOINT_RANKING_MAX: '100' },
+    domains: [rankingsRoutes],
   });
-  app = await buildServer({ savepoint, config, domains: [rankingsRoutes] });
+  app = server.app;
 });
-afterAll(async () => {
-  await app.close();
-  await savepoint.close();
-});
+afterAll(() => server.close());
 
 interface Entry {
   stateKey: string;

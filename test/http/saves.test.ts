@@ -1,26 +1,16 @@
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { savesRoutes } from '../../src/domains/saves/saves.routes.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
-import { expectProblem, json } from '../support/http.js';
+import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
-const KEY = 'saves-test-key';
-const auth = { authorization: `Bearer ${KEY}` };
-let savepoint: Savepoint;
-let app: Awaited<ReturnType<typeof buildServer>>;
+let server: TestServer;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  savepoint = await openSavepoint({ url: 'memory:' });
-  const config = loadConfig({
-    env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_SWEEP_INTERVAL: '0', SAVEPOINT_SAVE_SLOTS: '4' },
-  });
-  app = await buildServer({ savepoint, config, domains: [savesRoutes] });
+  server = await startTestServer({ env: { SAVEPOINT_SAVE_SLOTS: '4' }, domains: [savesRoutes] });
+  app = server.app;
 });
-afterAll(async () => {
-  await app.close();
-  await savepoint.close();
-});
+afterAll(() => server.close());
 
 describe('save slots over HTTP', () => {
   it('writes, lists, reads with ETags, and deletes', async () => {

@@ -1,27 +1,20 @@
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { sessionsRoutes } from '../../src/domains/sessions/sessions.routes.js';
 import { statsRoutes } from '../../src/domains/stats/stats.routes.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint } from '../../src/savepoint.js';
-import { expectProblem, json } from '../support/http.js';
+import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
-const KEY = 'sessions-test-key';
-const auth = { authorization: `Bearer ${KEY}` };
-let savepoint: Savepoint;
-let app: Awaited<ReturnType<typeof buildServer>>;
+let server: TestServer;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  savepoint = await openSavepoint({ url: 'memory:' });
-  const config = loadConfig({
-    env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_SWEEP_INTERVAL: '0', SAVEPOINT_EMA_ALPHA: '0.5' },
+  server = await startTestServer({
+    env: { SAVEPOINT_EMA_ALPHA: '0.5' },
+    domains: [sessionsRoutes, statsRoutes],
   });
-  app = await buildServer({ savepoint, config, domains: [sessionsRoutes, statsRoutes] });
+  app = server.app;
 });
-afterAll(async () => {
-  await app.close();
-  await savepoint.close();
-});
+afterAll(() => server.close());
 
 interface SessionBody {
   sessionId: string;

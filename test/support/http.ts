@@ -7,10 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, type ConfigEnv, loadConfig } from '../../src/config.js';
-import { buildServer } from '../../src/http/server.js';
-import { openSavepoint, type Savepoint, type SavepointOptions } from '../../src/savepoint.js';
+import { resolveApiKey } from '../../src/http/api-key.js';
+import { type BuildServerOptions, buildServer } from '../../src/http/server.js';
+import { openSavepoint, Savepoint, type SavepointOptions } from '../../src/savepoint.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
+/** `Authorization` header carrying {@link TEST_API_KEY}, for helpers outside a test's server. */
+export const TEST_AUTH = { authorization: `Bearer ${TEST_API_KEY}` } as const;
 
 export interface TestServer {
   readonly app: FastifyInstance;
@@ -36,13 +39,20 @@ export interface TestRequest extends Omit<InjectOptions, 'headers'> {
 export interface TestServerOptions {
   /** Environment settings on top of the test defaults (an API key, no background sweeper). */
   readonly env?: ConfigEnv;
-  /** Savepoint options; default `{ url: 'memory:' }`. */
-  readonly savepoint?: SavepointOptions;
+  /**
+   * Savepoint options; default `{ url: 'memory:' }`. Or an open Savepoint to serve, which the
+   * caller owns: `close()` leaves it open.
+   */
+  readonly savepoint?: SavepointOptions | Savepoint;
   /** Use this data dir (for api-key tests) instead of a fresh temporary one. */
   readonly dataDir?: string;
+  /** The domains to expose; default every domain plugin. */
+  readonly domains?: BuildServerOptions['domains'];
+  /** Fastify's logger option; default none. */
+  readonly logger?: BuildServerOptions['logger'];
 }
 
-/** Builds a server on a fresh memory store; close it with `close()`. */
+/** Builds a server (by default on a fresh memory store); close it with `close()`. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const ownDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'savepoint-http-')) : undefined;
   const config = loadConfig({
@@ -53,9 +63,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.env,
     },
   });
-  const savepoint = await openSavepoint(options.savepoint ?? { url: 'memory:' });
-  const app = await buildServer({ savepoint, config });
-  const apiKey = config.apiKey ?? TEST_API_KEY;
+  const shared = options.savepoint instanceof Savepoint;
+  const savepoint =
+    options.savepoint instanceof Savepoint
+      ? options.savepoint
+      : await openSavepoint(options.savepoint ?? { url: 'memory:' });
+  const app = await buildServer({ savepoint, config, domains: options.domains, logger: options.logger });
+  // Without SAVEPOINT_API_KEY (env `SAVEPOINT_API_KEY: undefined`), the key the server generated into the data dir.
+  const apiKey = config.apiKey ?? (await resolveApiKey(config)).key;
   const auth = { authorization: `Bearer ${apiKey}` };
   return {
     app,
@@ -79,7 +94,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async close() {
       await app.close();
-      await savepoint.close();
+      if (!shared) await savepoint.close();
       if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true });
     },
   };

@@ -20,23 +20,29 @@ export interface ServeProcess {
   readonly exited: boolean;
   /** Sends `signal` (default SIGKILL) and resolves with the exit code or signal name. */
   kill(signal?: NodeJS.Signals): Promise<number | string>;
-  /** Stops it (SIGTERM, then SIGKILL after `graceMs`) and removes its data dir. */
+  /** Stops it (SIGTERM, then SIGKILL after `graceMs`) and removes its data dir (unless it was given one). */
   stop(graceMs?: number): Promise<void>;
 }
 
 export interface ServeOptions {
   readonly name: string;
-  /** Flags after `serve --port 0 --data-dir <temp>`, such as `--database URL --redis URL`. */
+  /** Flags after `serve --port 0 --data-dir <dir>`, such as `--database URL --redis URL`. */
   readonly args: readonly string[];
+  /** Serve this data dir, which the caller owns (to restart on it), instead of a fresh temporary one. */
+  readonly dataDir?: string;
   /** Environment on top of PATH (runCli starts from a clean environment). */
   readonly env?: Record<string, string>;
   /** How long to wait for the `listening on` line. Default 20 s. */
   readonly startTimeoutMs?: number;
 }
 
-/** Starts `savepoint serve --port 0` with a fresh data dir and resolves once it listens. */
+/** Starts `savepoint serve --port 0` (with a fresh data dir unless given one) and resolves once it listens. */
 export async function startServe(options: ServeOptions): Promise<ServeProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), `savepoint-e2e-${options.name.toLowerCase()}-`));
+  const dataDir =
+    options.dataDir ?? (await mkdtemp(join(tmpdir(), `savepoint-e2e-${options.name.toLowerCase()}-`)));
+  const removeOwnDir = async () => {
+    if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+  };
   const run = runCli(['serve', '--port', '0', '--data-dir', dataDir, ...options.args], options.env ?? {});
   let exited = false;
   void run.exited.then(() => {
@@ -49,7 +55,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   } catch (error) {
     run.child.kill('SIGKILL');
     await run.exited;
-    await rm(dataDir, { recursive: true, force: true });
+    await removeOwnDir();
     throw new Error(`instance ${options.name} did not start`, { cause: error });
   }
   return {
@@ -70,7 +76,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
         await run.exited;
         clearTimeout(timer);
       }
-      await rm(dataDir, { recursive: true, force: true });
+      await removeOwnDir();
     },
   };
 }
