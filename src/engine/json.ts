@@ -53,6 +53,35 @@ export function assertJsonValue(value: unknown, what: string): asserts value is 
   visit(value, '$', 0);
 }
 
+/**
+ * A deep copy of a value that has passed {@link assertJsonValue} (so it has no cycles and a bounded
+ * depth). `structuredClone` measured 3-4 times the cost of `JSON.stringify` on a 1 KB game state;
+ * this walk is a fraction of it, and game writes copy every state they are handed.
+ */
+export function copyJson<T extends JsonValue>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = copyJson(value[i] as JsonValue);
+    return items as T;
+  }
+  const copy: { [key: string]: JsonValue } = {};
+  for (const key in value) {
+    const child = value[key];
+    if (child === undefined) continue;
+    // Assigning `__proto__` would set the copy's prototype instead of an own property, as JSON.parse makes.
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, {
+        value: copyJson(child),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else copy[key] = copyJson(child);
+  }
+  return copy as T;
+}
+
 /** Serializes a checked JSON value and enforces the size limit (counted in UTF-8 bytes). */
 export function serializeJson(value: JsonValue, maxBytes: number, what: string): string {
   const json = JSON.stringify(value);

@@ -217,6 +217,15 @@ describe.each(targets)('game feed and tracker on $name', (target) => {
       expect((await games.restore('t1')).status).toBe('completed');
     });
 
+    it('refuses a state that is not JSON, as persist would', async () => {
+      const tracker = games.track('t-bad', { getState: () => ({ pot: Number.NaN }) });
+      await expect(tracker.action('bet')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      const cyclic: JsonObject = { pot: 1 };
+      (cyclic as Record<string, unknown>).self = cyclic;
+      const looping = games.track('t-cycle', { getState: () => cyclic });
+      await expect(looping.checkpoint()).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    });
+
     it('keeps writes queued through a storage outage and lands them in order', async () => {
       const table: Table = { pot: 0, turn: 0 };
       const errors: string[] = [];

@@ -13,6 +13,7 @@ import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { Store } from '../../src/engine/store.js';
+import type { JsonObject } from '../../src/engine/types.js';
 import { type ErrorCode, isSavepointError } from '../../src/errors.js';
 
 const MINUTE = 60_000;
@@ -76,6 +77,30 @@ describe.each(targets)('games on $name', (target) => {
     games.persist(gameId, { state: { pot: 0 }, players, phase: 'lobby' });
 
   describe('persist and restore', () => {
+    it('stores the values as they were at the call: later changes by the caller do not leak in', async () => {
+      const state: JsonObject = { pot: 10, hands: { alice: ['As', 'Kd'] } };
+      const written = games.persist('copy', { state, players: ['alice'] });
+      const event = { chips: 5 };
+      state.pot = 99;
+      (state.hands as { alice: string[] }).alice.push('Qh');
+      await written;
+      const appended = games.appendEvents('copy', { events: [{ type: 'bet', data: event }], state });
+      event.chips = 500;
+      state.pot = 1000;
+      await appended;
+      expect((await games.restore('copy')).state).toEqual({ pot: 99, hands: { alice: ['As', 'Kd', 'Qh'] } });
+      expect((await games.readEvents('copy'))[0]?.data).toEqual({ chips: 5 });
+    });
+
+    it('keeps a "__proto__" key as a plain field, as JSON has it', async () => {
+      const state = JSON.parse('{"__proto__": {"admin": true}, "pot": 1}') as JsonObject;
+      await games.persist('proto', { state });
+      const restored = (await games.restore('proto')).state;
+      expect(Object.getPrototypeOf(restored)).toBe(Object.prototype);
+      expect(Object.keys(restored).sort()).toEqual(['__proto__', 'pot']);
+      expect(JSON.stringify(restored)).toBe('{"__proto__":{"admin":true},"pot":1}');
+    });
+
     it('creates a game, and restore answers every field', async () => {
       const persisted = await games.persist('g1', { state: { deck: [1, 2] }, players: ['alice'] });
       expect(persisted).toEqual({

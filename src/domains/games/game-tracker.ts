@@ -2,6 +2,7 @@
  * Automatic persistence for a game whose live state a Node game server keeps in memory (seed 003:
  * "persist after each action and phase change"; in-memory state stays primary).
  */
+import { assertJsonValue, copyJson } from '../../engine/json.js';
 import type { EventInput, JsonObject, JsonValue } from '../../engine/types.js';
 import { isSavepointError, type SavepointError, toSavepointError } from '../../errors.js';
 import type { GameStatus } from './game-record.js';
@@ -107,7 +108,7 @@ export class GameTracker {
         kind: 'events',
         events: events.map(({ type, data }) => ({
           type,
-          data: data === undefined ? null : structuredClone(data),
+          data: data === undefined ? null : checkedCopy(data, 'event data'),
         })),
         snapshot: this.#snapshot(),
         resolve,
@@ -143,7 +144,7 @@ export class GameTracker {
     const players = this.#game.getPlayers?.();
     return {
       // Copied now: the live state moves on while the write waits its turn.
-      state: structuredClone(this.#game.getState()),
+      state: checkedCopy(this.#game.getState(), 'state'),
       phase: this.#game.getPhase?.(),
       players: players === undefined ? undefined : [...players],
     };
@@ -256,4 +257,10 @@ export class GameTracker {
       DURABLE_ONLY,
     );
   }
+}
+
+/** Checks a value the game object handed over (it may be anything) and copies it. */
+function checkedCopy<T extends JsonValue>(value: T, what: string): T {
+  assertJsonValue(value, what);
+  return copyJson(value);
 }

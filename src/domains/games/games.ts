@@ -12,6 +12,7 @@
  * not at all, and a seat claim holds across instances (no in-process lock). Nothing is loaded at
  * start: the first call for a game reads it.
  */
+import { copyJson } from '../../engine/json.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { ReclaimContext } from '../../engine/storage-full.js';
 import type { Store } from '../../engine/store.js';
@@ -326,7 +327,7 @@ export class Games {
     const force = input.forceOverwrite === true;
     // Copied now: the caller may keep mutating its state while this call awaits.
     const write: PersistWrite = {
-      state: structuredClone(input.state),
+      state: copyJson(input.state),
       players: input.players === undefined ? undefined : [...input.players],
       phase: input.phase,
       status: input.status,
@@ -440,8 +441,11 @@ export class Games {
     if (input.phase !== undefined) assertPhase(input.phase);
     if (input.expectedSeq !== undefined) assertWholeNumber(input.expectedSeq, 'expectedSeq');
     const write: AppendWrite = {
-      events: structuredClone(input.events.map(({ type, data }) => ({ type, data: data ?? null }))),
-      state: input.state === undefined ? undefined : structuredClone(input.state),
+      events: input.events.map(({ type, data }) => ({
+        type,
+        data: data === undefined ? null : copyJson(data),
+      })),
+      state: input.state === undefined ? undefined : copyJson(input.state),
       phase: input.phase,
       expectedSeq: input.expectedSeq,
     };
