@@ -9,13 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import { appendAudit, readAudit } from '../audit.js';
 import type { Config } from '../config.js';
 import { checkRelationships } from '../domains/audit/integrity.js';
+import { problemWithFileOffThread } from '../drivers/sqlite/integrity-off-thread.js';
 import {
   backupSqliteFile,
   holdLock,
   pruneBackups,
   startBackupScheduler,
 } from '../drivers/sqlite/sqlite-backup.js';
-import { problemWithFile } from '../drivers/sqlite/sqlite-recovery.js';
 import { invalidInput } from '../errors.js';
 import { driverKindOf, sqlitePathOf } from '../open.js';
 import type { Savepoint } from '../savepoint.js';
@@ -134,7 +134,8 @@ export async function adminRoutes(app: FastifyInstance, options: DomainPluginOpt
     async () => {
       const problems: string[] = [];
       if (sqliteFile !== undefined) {
-        const problem = problemWithFile(sqliteFile, { check: 'integrity' });
+        // In a worker thread: the check reads every page, and this server keeps answering meanwhile.
+        const problem = await problemWithFileOffThread(sqliteFile, { check: 'integrity' });
         if (problem !== undefined) problems.push(`the database file ${problem}`);
       }
       problems.push(...(await checkRelationships(store)));

@@ -34,9 +34,11 @@ import { BoardTable } from './board-table.js';
 import { DataVersionWatcher } from './data-version-watcher.js';
 import { DocumentTable, isOneStatement } from './document-table.js';
 import * as dump from './dump.js';
+import { integrityProblemsOffThread } from './integrity-off-thread.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { mayBeCommitSpecific, translateSqliteError } from './sqlite-errors.js';
 import { integrityProblems, prepareSqliteFile, type RecoveryOptions } from './sqlite-recovery.js';
+import { DEFAULT_RESERVE_BYTES, StorageReserve } from './storage-reserve.js';
 import { StreamTable } from './stream-table.js';
 
 export interface SqliteDriverOptions {
@@ -56,6 +58,14 @@ export interface SqliteDriverOptions {
    * a file fails with `CORRUPT_DATA`. `open.ts` turns it on for `sqlite:` URLs.
    */
   readonly recover?: boolean | RecoveryOptions;
+  /**
+   * Size of the storage reserve `<dir>/<name>.reserve` kept beside a database file, in bytes;
+   * default 4 MiB, 0 for none. When the disk fills it is deleted so that expired data and old games
+   * can still be removed to make room (see `storage-reserve.ts`).
+   */
+  readonly reserveBytes?: number;
+  /** Hears the storage reserve's warnings (released, not created); default: written to stderr. */
+  readonly log?: (line: string) => void;
 }
 
 /** The settings in force on the driver's connection, as SQLite reports them (for start-up logs and tests). */
@@ -75,6 +85,24 @@ const SYNCHRONOUS_MODES = ['off', 'normal', 'full', 'extra'] as const;
 
 function closedError(): SavepointError {
   return new SavepointError('STORAGE_UNAVAILABLE', 'The SQLite driver is closed');
+}
+
+const isFull = (outcome: CommitResult | SavepointError | undefined): boolean =>
+  outcome instanceof SavepointError && outcome.code === 'STORAGE_FULL';
+
+/** Ops that only remove: what the storage-full path commits to make room, so they may use the reserve's. */
+const REMOVALS: ReadonlySet<PreparedOp['op']> = new Set([
+  'delete',
+  'deleteStream',
+  'removeMember',
+  'deleteBoard',
+]);
+const removes = (commit: PreparedCommit): boolean => commit.ops.every((op) => REMOVALS.has(op.op));
+
+/** The storage reserve of a file store (taken, or found without room, at open) and where it reports. */
+export interface SqliteReserveParts {
+  readonly reserve?: StorageReserve;
+  readonly log?: (line: string) => void;
 }
 
 /** A store in one SQLite file. Open it with {@link openSqliteDriver}. */
@@ -104,10 +132,17 @@ export class SqliteDriver implements Driver {
   #closed = false;
   /** Set while `importRecords` writes (on its own connection); commits and sweeps wait for it. */
   #importing: Promise<void> | undefined;
+  /** Dropped for good when it cannot be written for a reason other than space. */
+  #reserve: StorageReserve | undefined;
+  readonly #log: (line: string) => void;
+  /** Stops the integrity checks running in worker threads when the driver closes. */
+  readonly #closing = new AbortController();
 
   /** Wraps a connection that is already configured and migrated; use {@link openSqliteDriver}. */
-  constructor(db: Database.Database, recovery?: StartupRecovery) {
+  constructor(db: Database.Database, recovery?: StartupRecovery, reserve: SqliteReserveParts = {}) {
     this.#db = db;
+    this.#reserve = reserve.reserve;
+    this.#log = reserve.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const persistent = !db.memory;
     // Nothing else can open a `:memory:` database.
     this.capabilities = {
@@ -210,6 +245,26 @@ export class SqliteDriver implements Driver {
   async applyBatch(batch: readonly PreparedCommit[]): Promise<Array<CommitResult | SavepointError>> {
     if (this.#importing !== undefined) await this.#importFinished();
     if (this.#closed) throw closedError();
+    // Anything that adds data first takes a released reserve back, so that writes never use up the
+    // room the next removal will need.
+    if (this.#reserve?.held === false && !batch.every(removes)) this.#retakeReserve();
+    const outcomes = this.#apply(batch);
+    // Removals that meet the full disk (the storage-full path deleting old games) are what the
+    // reserve is for. A write that meets it keeps the reserve: it is refused, or retried after the
+    // sweep, whose own removals release the reserve only if they need it.
+    if (!outcomes.some(isFull)) return outcomes;
+    const starved = batch.flatMap((commit, index) =>
+      isFull(outcomes[index]) && removes(commit) ? [index] : [],
+    );
+    if (starved.length > 0 && this.#releaseReserve()) {
+      for (const index of starved) {
+        outcomes[index] = this.#apply([batch[index] as PreparedCommit])[0] as CommitResult | SavepointError;
+      }
+    }
+    return outcomes;
+  }
+
+  #apply(batch: readonly PreparedCommit[]): Array<CommitResult | SavepointError> {
     const lone = batch.length === 1 ? (batch[0] as PreparedCommit) : undefined;
     if (lone?.ops.length === 1 && isOneStatement(lone.ops[0] as PreparedOp)) {
       // Atomic by itself: BEGIN and COMMIT around it measured 3 us of a 16 us upsert. But it must run
@@ -248,8 +303,51 @@ export class SqliteDriver implements Driver {
     try {
       return this.#sweep.immediate(now, limit);
     } catch (error) {
+      const failure = translateSqliteError(error);
+      // Deleting needs free pages for the WAL first: on a full disk, the reserve's.
+      if (failure.code !== 'STORAGE_FULL' || !this.#releaseReserve()) throw failure;
+    }
+    try {
+      return this.#sweep.immediate(now, limit);
+    } catch (error) {
       throw translateSqliteError(error);
     }
+  }
+
+  /** Gives the reserve's bytes to the database; `true` when there was one to give. */
+  #releaseReserve(): boolean {
+    const reserve = this.#reserve;
+    if (reserve === undefined || !reserve.release()) return false;
+    this.#log(
+      `warning: the disk holding ${this.#db.name} is full: deleted the ${reserve.size} storage reserve ${reserve.path} so that expired data and old games can be removed to make room; it is written again once there is room`,
+    );
+    return true;
+  }
+
+  /**
+   * Writes the released reserve again when the disk has room for it. Space freed inside the
+   * database stays there; what reaches the disk is the write-ahead log's, so the log is first
+   * checkpointed and truncated. Best effort: it never fails, nor holds up, the write that follows.
+   */
+  #retakeReserve(): void {
+    const reserve = this.#reserve;
+    if (reserve === undefined) return;
+    // Cheap test first (a statfs and a stat): truncating the log can free at most its size.
+    if (reserve.freeBytes() + fileBytes(`${this.#db.name}-wal`) < reserve.bytes) return;
+    const busyTimeoutMs = this.#busyTimeoutMs();
+    try {
+      // A reader (an export, a check) pins the log: then skip at once rather than wait for it.
+      this.#db.pragma('busy_timeout = 0');
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A checkpoint that meets the full disk leaves the log as it was; the next write tries again.
+    } finally {
+      this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    }
+    const outcome = reserve.take();
+    if (outcome === 'failed') this.#reserve = undefined;
+    if (outcome === 'held')
+      this.#log(`the storage reserve ${reserve.path} (${reserve.size}) is written again`);
   }
 
   // ---- dump and load (see dump.ts) ----
@@ -304,9 +402,15 @@ export class SqliteDriver implements Driver {
     return this.#watcher.listen(listener);
   }
 
-  /** `PRAGMA integrity_check`: the problems found, empty when the file is sound. Reads every page. */
+  /**
+   * `PRAGMA integrity_check`: the problems found, empty when the file is sound. It reads every page
+   * (seconds on a large file), so a file is checked in a worker thread, on a read-only connection
+   * of its own that sees the last commit; only `:memory:` is checked on this thread.
+   */
   async checkIntegrity(): Promise<string[]> {
-    return this.#read(() => integrityProblems(this.#db, true));
+    if (this.#closed) throw closedError();
+    if (this.#db.memory) return this.#read(() => integrityProblems(this.#db, true));
+    return integrityProblemsOffThread(this.#db.name, this.#closing.signal);
   }
 
   /** The connection's effective settings, read back from SQLite. */
@@ -324,6 +428,7 @@ export class SqliteDriver implements Driver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort(closedError());
     this.#watcher.stop();
     this.#db.close();
   }
@@ -369,6 +474,14 @@ export class SqliteDriver implements Driver {
   }
 }
 
+function fileBytes(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 function configure(db: Database.Database, durability: 'normal' | 'full', busyTimeoutMs: number): void {
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma('journal_mode = WAL');
@@ -392,6 +505,20 @@ function createParentDirectory(file: string): void {
   }
 }
 
+/** Takes the storage reserve of a database file, when it has one; a disk without room for it only warns. */
+function openReserve(file: string, bytes: number, log: (line: string) => void): StorageReserve | undefined {
+  if (file === ':memory:' || bytes === 0) return undefined;
+  const reserve = new StorageReserve(file, bytes, log);
+  const outcome = reserve.take();
+  if (outcome === 'failed') return undefined;
+  if (outcome === 'no-room') {
+    log(
+      `warning: not enough free space beside ${file} for its ${reserve.size} storage reserve ${reserve.path}; it is written once there is room`,
+    );
+  }
+  return reserve;
+}
+
 /**
  * Opens (creating if needed) a SQLite store, brings its schema up to date and prepares every
  * statement. Opening reads no data rows, so it takes the same time for any size of database. A file
@@ -410,6 +537,11 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw invalidInput('busyTimeoutMs must be an integer >= 0');
   }
+  const reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+  if (!Number.isSafeInteger(reserveBytes) || reserveBytes < 0) {
+    throw invalidInput('reserveBytes must be an integer >= 0');
+  }
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const inMemory = options.path === ':memory:';
   if (!inMemory) createParentDirectory(options.path);
   const recover = options.recover ?? false;
@@ -432,7 +564,7 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
         );
       }
     }
-    return new SqliteDriver(db, recovery);
+    return new SqliteDriver(db, recovery, { reserve: openReserve(options.path, reserveBytes, log), log });
   } catch (error) {
     db?.close();
     throw translateSqliteError(error, `Cannot open the SQLite database ${options.path}`);

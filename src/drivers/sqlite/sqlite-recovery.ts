@@ -64,10 +64,11 @@ export function integrityProblems(db: Database.Database, full = false): string[]
  * the default), or `open` (the header and the schema page only). `quick_check` reads every page, so
  * its cost grows with the file; start-up uses it only after an unclean shutdown (see
  * {@link prepareSqliteFile}), to keep the open time of a cleanly closed store flat as data grows.
+ * `readonly` opens the file read-only, for checking a file a running server is writing to.
  */
 export function problemWithFile(
   file: string,
-  options: { readonly check?: 'integrity' | 'quick' | 'open' } = {},
+  options: { readonly check?: 'integrity' | 'quick' | 'open'; readonly readonly?: boolean } = {},
 ): string | undefined {
   let size: number;
   try {
@@ -86,7 +87,7 @@ export function problemWithFile(
   if (!header.equals(SQLITE_HEADER)) return 'not a SQLite database (bad header)';
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { fileMustExist: true });
+    db = new Database(file, { fileMustExist: true, readonly: options.readonly ?? false });
     const check = options.check ?? 'quick';
     if (check === 'open') {
       db.pragma('schema_version');
