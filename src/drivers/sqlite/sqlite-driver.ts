@@ -40,6 +40,7 @@ import { mayBeCommitSpecific, translateSqliteError } from './sqlite-errors.js';
 import { integrityProblems, prepareSqliteFile, type RecoveryOptions } from './sqlite-recovery.js';
 import { DEFAULT_RESERVE_BYTES, StorageReserve } from './storage-reserve.js';
 import { StreamTable } from './stream-table.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteDriverOptions {
   /** File path, or `':memory:'`. A missing parent directory is created. */
@@ -114,6 +115,8 @@ export class SqliteDriver implements Driver {
   readonly #streams: StreamTable;
   readonly #boards: BoardTable;
   readonly #watcher: DataVersionWatcher;
+  /** Takes WAL checkpoints off the event loop once the store is busy; none for `:memory:`. */
+  readonly #checkpointer: WalCheckpointer | undefined;
   /** Every commit of the batch, in one write transaction; fills `outcomes` in batch order. */
   readonly #applyAll: Database.Transaction<
     (batch: readonly PreparedCommit[], outcomes: Array<CommitResult | SavepointError>) => void
@@ -155,6 +158,7 @@ export class SqliteDriver implements Driver {
     this.#streams = new StreamTable(db);
     this.#boards = new BoardTable(db);
     this.#watcher = new DataVersionWatcher(db);
+    this.#checkpointer = persistent ? new WalCheckpointer(db.name) : undefined;
     this.#applyIsolated = db.transaction((commit: PreparedCommit) => this.#applyCommit(commit));
     this.#applyAll = db.transaction((batch, outcomes) => {
       for (let index = 0; index < batch.length; index++) {
@@ -169,7 +173,7 @@ export class SqliteDriver implements Driver {
           outcomes[index] = error;
         }
       }
-      this.#streams.settleIfFull();
+      this.#streams.settle();
     });
     this.#readDocuments = db.transaction((collection: string, keys: readonly string[], now: number) => {
       const found: StoredDocument[] = [];
@@ -272,7 +276,9 @@ export class SqliteDriver implements Driver {
       // there (SQLITE_FULL, an I/O error) is silently dropped, losing an acknowledged write. So only
       // outside autocommit is the fast path safe; the transaction's COMMIT reports such failures.
       try {
-        return [this.#applyIsolated(lone)];
+        const outcome = this.#applyIsolated(lone);
+        this.#checkpointer?.committed();
+        return [outcome];
       } catch (error) {
         return [translateSqliteError(error)];
       }
@@ -280,6 +286,7 @@ export class SqliteDriver implements Driver {
     const outcomes = new Array<CommitResult | SavepointError>(batch.length);
     try {
       this.#applyAll.immediate(batch, outcomes);
+      this.#checkpointer?.committed();
       return outcomes;
     } catch (error) {
       const failure = translateSqliteError(error);
@@ -430,6 +437,8 @@ export class SqliteDriver implements Driver {
     this.#closed = true;
     this.#closing.abort(closedError());
     this.#watcher.stop();
+    // The worker's connection closes first, so that this one is the last and checkpoints the WAL away.
+    await this.#checkpointer?.stop();
     this.#db.close();
   }
 
