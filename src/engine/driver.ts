@@ -240,6 +240,19 @@ export interface ImportOptions {
    * records not yet swept count as absent either way and are removed by the import.
    */
   readonly replace?: boolean;
+  /**
+   * A stream the target keeps through the import, replacing or not (the CLI passes `audit`, the
+   * audit log, whose entries are about the store rather than its data). It does not make the
+   * target count as non-empty, and its live events, read inside the import's transaction, are
+   * written back in the same transaction after the dump's own events of that stream (as a stream
+   * of their own where the dump has none): renumbered from there, `type` and `at` unchanged, their
+   * data given an `originalSeq` (see `keptEvent` in `dump-import.ts`). Kept events the dump holds
+   * already, the same to the letter at the start of its stream (the target was loaded from this
+   * source before), stay where the dump has them. So they are neither lost nor written twice, and
+   * a failed import leaves them as they were. A target without the stream, or with an empty one,
+   * gets exactly the dump.
+   */
+  readonly keepStream?: string;
 }
 
 export interface Driver {
@@ -292,10 +305,10 @@ export interface Driver {
    * Loads a dump all-or-nothing, in one transaction: either every record is stored, exactly as
    * dumped (versions, times, seqs), or nothing changes. Derived structures (stream heads, board
    * counts and rank blocks) are rebuilt from the records. Refuses, with `VERSION_CONFLICT`, a store
-   * that holds any live record unless `replace` is set; refuses, with `INVALID_INPUT`, records out
-   * of canonical order, duplicated, or with gaps in a stream's seqs. A failure while reading
-   * `pages` rolls the import back and rethrows. Records count as live when their expiry is after
-   * `now`. Resolves with what was written.
+   * that holds any live record (outside `keepStream`) unless `replace` is set; refuses, with
+   * `INVALID_INPUT`, records out of canonical order, duplicated, or with gaps in a stream's seqs.
+   * A failure while reading `pages` rolls the import back and rethrows. Records count as live when
+   * their expiry is after `now`. Resolves with the dump's counts (kept events not included).
    */
   importRecords(
     pages: AsyncIterable<readonly RecordDump[]>,

@@ -19,7 +19,13 @@ import type {
   PreparedScore,
   RecordDump,
 } from '../../engine/driver.js';
-import { DumpOrderChecker, describeCounts, isEmptyCounts } from '../../engine/dump-order.js';
+import {
+  assertEmptyTarget,
+  type ImportTarget,
+  importDump,
+  type KeptStream,
+  liveOutside,
+} from '../../engine/dump-import.js';
 import { parseStoredJson, serializeJson } from '../../engine/json.js';
 import { applyPatch } from '../../engine/patch.js';
 import { decideScore } from '../../engine/scoring.js';
@@ -560,96 +566,140 @@ export class MemoryDriver implements Driver {
     now: number,
     options: ImportOptions = {},
   ): Promise<ImportCounts> {
-    const replace = options.replace === true;
-    this.#refuseNonEmpty(replace, now);
-    const next: State = { documents: new Map(), streams: new Map(), boards: new Map() };
-    const checker = new DumpOrderChecker();
-    let stream: StreamRow | undefined;
-    let board: BoardRow | undefined;
-    for await (const page of pages) {
-      this.#open();
-      for (const record of page) {
-        checker.accept(record);
-        switch (record.kind) {
-          case 'document': {
-            let collection = next.documents.get(record.collection);
-            if (collection === undefined) {
-              collection = new DocumentCollection();
-              next.documents.set(record.collection, collection);
-            }
-            collection.set(record.key, {
-              json: record.json,
-              version: record.version,
-              createdAt: record.createdAt,
-              updatedAt: record.updatedAt,
-              expiresAt: record.expiresAt,
-            });
-            break;
-          }
-          case 'stream':
-            stream = { events: [], expiresAt: record.expiresAt };
-            next.streams.set(record.stream, stream);
-            break;
-          case 'event':
-            (stream as StreamRow).events.push({
-              seq: record.seq,
-              type: record.type,
-              json: record.json,
-              at: record.at,
-            });
-            break;
-          case 'board':
-            board = { order: record.order, ranked: [], byMember: new Map() };
-            next.boards.set(record.board, board);
-            break;
-          case 'member': {
-            const target = board as BoardRow;
-            if (target.byMember.has(record.member)) {
-              throw new SavepointError(
-                'INVALID_INPUT',
-                `Member ${record.member} appears twice on board ${record.board}`,
-              );
-            }
-            const row: MemberRow = {
-              member: record.member,
-              score: record.score,
-              reachedAt: record.reachedAt,
-              metadataJson: record.metadataJson,
-            };
-            // The checker holds members to rank order, so appending keeps `ranked` sorted.
-            target.ranked.push(row);
-            target.byMember.set(record.member, row);
-            break;
-          }
-        }
-      }
-    }
-    const counts = checker.finish();
-    // Commits may have landed while the pages were read.
-    this.#refuseNonEmpty(replace, now);
-    this.#state.documents = next.documents;
-    this.#state.streams = next.streams;
-    this.#state.boards = next.boards;
-    return counts;
+    return importDump(new MemoryImport(() => this.#open(), now, options), pages, options);
   }
 
   async countRecords(now: number): Promise<ImportCounts> {
     return countLive(this.#open(), now);
   }
 
-  #refuseNonEmpty(replace: boolean, now: number): void {
-    if (replace) return;
-    const counts = countLive(this.#open(), now);
-    if (!isEmptyCounts(counts)) {
-      throw new SavepointError(
-        'VERSION_CONFLICT',
-        `The store is not empty (${describeCounts(counts)}); import only into an empty store, or replace its contents`,
-      );
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+/**
+ * One import, for `importDump`. There is no transaction to hold writers off: the new state is built
+ * aside and swapped in by `commit`, which first checks again what `begin` saw, since commits may
+ * have landed while the pages were read.
+ */
+class MemoryImport implements ImportTarget {
+  readonly #state: () => State;
+  readonly #now: number;
+  readonly #options: ImportOptions;
+  #next: State = { documents: new Map(), streams: new Map(), boards: new Map() };
+  #stream: StreamRow | undefined;
+  #board: BoardRow | undefined;
+  /** How many events the kept stream had when it was read. */
+  #keptEvents: number | undefined;
+
+  /** `state` is the driver's (it throws once the driver is closed). */
+  constructor(state: () => State, now: number, options: ImportOptions) {
+    this.#state = state;
+    this.#now = now;
+    this.#options = options;
+  }
+
+  async begin(): Promise<void> {
+    this.#state();
+  }
+
+  async count(): Promise<ImportCounts> {
+    return countLive(this.#state(), this.#now);
+  }
+
+  async readStream(name: string): Promise<KeptStream | undefined> {
+    const stream = this.#state().streams.get(name);
+    if (stream === undefined || !isLive(stream.expiresAt, this.#now)) return undefined;
+    this.#keptEvents = stream.events.length;
+    // A copy: appends push onto the driver's array.
+    return { stream: name, expiresAt: stream.expiresAt, events: stream.events.slice() };
+  }
+
+  async clear(): Promise<void> {
+    // Nothing to delete: the state built aside replaces the whole of the old one.
+  }
+
+  write(record: RecordDump): undefined {
+    const next = this.#next;
+    switch (record.kind) {
+      case 'document': {
+        let collection = next.documents.get(record.collection);
+        if (collection === undefined) {
+          collection = new DocumentCollection();
+          next.documents.set(record.collection, collection);
+        }
+        collection.set(record.key, {
+          json: record.json,
+          version: record.version,
+          createdAt: record.createdAt,
+          updatedAt: record.updatedAt,
+          expiresAt: record.expiresAt,
+        });
+        return;
+      }
+      case 'stream':
+        this.#stream = { events: [], expiresAt: record.expiresAt };
+        next.streams.set(record.stream, this.#stream);
+        return;
+      case 'event':
+        (this.#stream as StreamRow).events.push({
+          seq: record.seq,
+          type: record.type,
+          json: record.json,
+          at: record.at,
+        });
+        return;
+      case 'board':
+        this.#board = { order: record.order, ranked: [], byMember: new Map() };
+        next.boards.set(record.board, this.#board);
+        return;
+      case 'member': {
+        const target = this.#board as BoardRow;
+        if (target.byMember.has(record.member)) {
+          throw new SavepointError(
+            'INVALID_INPUT',
+            `Member ${record.member} appears twice on board ${record.board}`,
+          );
+        }
+        const row: MemberRow = {
+          member: record.member,
+          score: record.score,
+          reachedAt: record.reachedAt,
+          metadataJson: record.metadataJson,
+        };
+        // The checker holds members to rank order, so appending keeps `ranked` sorted.
+        target.ranked.push(row);
+        target.byMember.set(record.member, row);
+        return;
+      }
     }
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  async commit(): Promise<void> {
+    const state = this.#state();
+    const keep = this.#options.keepStream;
+    const seen = this.#keptEvents ?? 0;
+    const kept = keep === undefined ? undefined : await this.readStream(keep);
+    if ((kept?.events.length ?? 0) !== seen) {
+      throw new SavepointError(
+        'VERSION_CONFLICT',
+        `Stream ${keep} changed while the import ran; nothing was imported: import again`,
+      );
+    }
+    if (this.#options.replace !== true) assertEmptyTarget(liveOutside(countLive(state, this.#now), kept));
+    state.documents = this.#next.documents;
+    state.streams = this.#next.streams;
+    state.boards = this.#next.boards;
+  }
+
+  isDuplicate(): boolean {
+    // A member twice is caught in `write`; the maps cannot hold anything else twice.
+    return false;
+  }
+
+  translate(error: unknown): SavepointError {
+    return toSavepointError(error);
   }
 }
 

@@ -5,18 +5,23 @@
  *   through three cursors (documents; streams joined to their events; boards joined to their
  *   entries), each ordered by the indexes the canonical order follows, so a dump of any size
  *   streams in constant memory from one snapshot.
- * - Import runs in one transaction that first locks the six tables against writers (readers go on
- *   reading the old contents until COMMIT), checks the store is empty (or, replacing, empties it),
- *   then writes with set-based `unnest` statements, pipelined per flush. Stream and board ids come
- *   from their sequences: events and entries find them by joining on the name, written earlier in
- *   the same pipeline, so no flush waits for ids. Board rank blocks are built as entries arrive in
- *   rank order: a new block every {@link BLOCK_SIZE} entries, a short last block folded into the
- *   one before it, which is exactly the shape `board-blocks.ts` maintains.
+ * - Import is `importDump` (engine/dump-import.ts: the checks, the same for every driver) around
+ *   this module's SQL. It runs in one transaction that first locks the six tables against writers
+ *   (readers go on reading the old contents until COMMIT), then writes with set-based `unnest`
+ *   statements, pipelined per flush. Stream and board ids come from their sequences: events and
+ *   entries find them by joining on the name, written earlier in the same pipeline, so no flush
+ *   waits for ids. Board rank blocks are built as entries arrive in rank order: a new block every
+ *   {@link BLOCK_SIZE} entries, a short last block folded into the one before it, which is exactly
+ *   the shape `board-blocks.ts` maintains.
  */
 
-import { boardSortKey } from '../../engine/board-sort-key.js';
 import type { ImportCounts, ImportOptions, RecordDump } from '../../engine/driver.js';
-import { DumpOrderChecker, describeCounts, isEmptyCounts, watchSource } from '../../engine/dump-order.js';
+import {
+  type ImportTarget,
+  importDump,
+  type KeptStream,
+  RankBlockBuilder,
+} from '../../engine/dump-import.js';
 import type { BoardOrder } from '../../engine/types.js';
 import { SavepointError } from '../../errors.js';
 import { BLOCK_SIZE, MIN_BLOCK } from './board-blocks.js';
@@ -32,15 +37,8 @@ const FLUSH_BYTES = 16 * 1024 * 1024;
 /** Attempts at taking the import's table locks (a deadlock with a running batch aborts one of us). */
 const LOCK_ATTEMPTS = 5;
 
-interface DocumentRow {
-  readonly collection: string;
-  readonly key: string;
-  readonly json: string;
-  readonly version: number;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly expiresAt: number | null;
-}
+/** A document as its export query returns it: the record's fields, read under their own names. */
+type DocumentRow = Omit<Extract<RecordDump, { kind: 'document' }>, 'kind'>;
 
 interface StreamEventRow {
   readonly name: string;
@@ -178,40 +176,10 @@ export async function* exportRecords(sql: Sql, tables: Tables, now: number): Asy
   }
 }
 
-/** The rank blocks of the board being imported; see the module comment. */
-class BlockBuilder {
-  readonly board: string;
-  readonly order: BoardOrder;
-  count = 0;
-  readonly #starts: Buffer[] = [Buffer.alloc(0)];
+/** Rank blocks of the PostgreSQL shape (see `board-blocks.ts`), boards named by their name. */
+const BLOCK_SIZES = { blockSize: BLOCK_SIZE, mergeBelow: MIN_BLOCK };
 
-  constructor(board: string, order: BoardOrder) {
-    this.board = board;
-    this.order = order;
-  }
-
-  add(member: string, score: number, reachedAt: number): Buffer {
-    const sortKey = boardSortKey(this.order, score, reachedAt, member);
-    if (this.count > 0 && this.count % BLOCK_SIZE === 0) this.#starts.push(sortKey);
-    this.count++;
-    return sortKey;
-  }
-
-  /** `[lo, count]` of every block, the last folded into its predecessor when under {@link MIN_BLOCK}. */
-  blocks(): Array<{ readonly lo: Buffer; readonly count: number }> {
-    const blocks = this.#starts.map((lo, index) => ({
-      lo,
-      count: Math.min(BLOCK_SIZE, this.count - index * BLOCK_SIZE),
-    }));
-    const last = blocks.at(-1);
-    if (blocks.length > 1 && last !== undefined && last.count < MIN_BLOCK) {
-      blocks.pop();
-      const previous = blocks.pop() as { lo: Buffer; count: number };
-      blocks.push({ lo: previous.lo, count: previous.count + last.count });
-    }
-    return blocks;
-  }
-}
+type BlockBuilder = RankBlockBuilder<string>;
 
 /** Records buffered for the next flush, as the columns of its `unnest` statements. */
 class ImportBuffer {
@@ -347,25 +315,136 @@ async function beginLocked(tx: Sql, tables: Tables): Promise<void> {
   }
 }
 
-/** Refuses a store with live records (unless replacing), then removes what is left. */
-async function emptyTarget(tx: Sql, tables: Tables, now: number, replace: boolean): Promise<void> {
-  if (!replace) {
-    const [live] = await countQuery(tx, tables, now);
-    if (live !== undefined && !isEmptyCounts(live)) {
-      throw new SavepointError(
-        'VERSION_CONFLICT',
-        `The store is not empty (${describeCounts(live)}); import only into an empty store, or replace its contents`,
-        { details: { ...live } },
-      );
-    }
+/** One import's writes on its reserved connection `tx`, for `importDump` (see the module comment). */
+class PostgresImport implements ImportTarget {
+  readonly #tx: Sql;
+  readonly #context: ImportContext;
+  readonly #now: number;
+  #buffer = new ImportBuffer();
+  #board: BlockBuilder | undefined;
+  /** One flush runs on the server while the next is gathered: parsing and writing overlap. */
+  #inFlight: Promise<void> | undefined;
+  /** True between BEGIN and COMMIT: the connection must be rolled back before it goes back. */
+  open = false;
+  /** False once the connection is lost: it must not be used, or released, again. */
+  reusable = true;
+
+  constructor(tx: Sql, context: ImportContext, now: number) {
+    this.#tx = tx;
+    this.#context = context;
+    this.#now = now;
   }
-  // What is left is expired and unswept (or, replacing, everything): it goes with the import.
-  await tx`DELETE FROM ${tables.blocks}`;
-  await tx`DELETE FROM ${tables.entries}`;
-  await tx`DELETE FROM ${tables.boards}`;
-  await tx`DELETE FROM ${tables.events}`;
-  await tx`DELETE FROM ${tables.streams}`;
-  await tx`DELETE FROM ${tables.documents}`;
+
+  async begin(): Promise<void> {
+    await beginLocked(this.#tx, this.#context.tables);
+    this.open = true;
+  }
+
+  async count(): Promise<ImportCounts> {
+    const [live] = await countQuery(this.#tx, this.#context.tables, this.#now);
+    if (live === undefined) throw new SavepointError('INTERNAL', 'PostgreSQL returned no counts');
+    return { ...live };
+  }
+
+  async readStream(name: string): Promise<KeptStream | undefined> {
+    const { streams, events } = this.#context.tables;
+    const rows = await this.#tx<Array<Omit<StreamEventRow, 'name' | 'head'>>>`
+      SELECT s.expires_at AS "expiresAt", e.seq, e.type, e.data::text AS json, e.at
+      FROM ${streams} s
+      LEFT JOIN ${events} e ON e.stream_id = s.id
+      WHERE s.name = ${name} AND (s.expires_at IS NULL OR s.expires_at > ${this.#now})
+      ORDER BY e.seq`;
+    const first = rows[0];
+    if (first === undefined) return undefined;
+    return {
+      stream: name,
+      expiresAt: first.expiresAt,
+      // A stream without events is one row with a NULL seq (the LEFT JOIN).
+      events: rows.flatMap((row) =>
+        row.seq === null
+          ? []
+          : [{ seq: row.seq, type: row.type as string, json: row.json as string, at: row.at as number }],
+      ),
+    };
+  }
+
+  async clear(): Promise<void> {
+    const tx = this.#tx;
+    const { tables } = this.#context;
+    await tx`DELETE FROM ${tables.blocks}`;
+    await tx`DELETE FROM ${tables.entries}`;
+    await tx`DELETE FROM ${tables.boards}`;
+    await tx`DELETE FROM ${tables.events}`;
+    await tx`DELETE FROM ${tables.streams}`;
+    await tx`DELETE FROM ${tables.documents}`;
+  }
+
+  write(record: RecordDump): Promise<void> | undefined {
+    const buffer = this.#buffer;
+    buffer.records++;
+    switch (record.kind) {
+      case 'document':
+        buffer.documents.push(record);
+        buffer.bytes += record.json.length + record.key.length;
+        break;
+      case 'stream':
+        buffer.streams.push(record);
+        break;
+      case 'event':
+        buffer.events.push(record);
+        buffer.bytes += record.json.length + record.type.length;
+        break;
+      case 'board':
+        if (this.#board !== undefined) buffer.finishedBoards.push(this.#board);
+        this.#board = new RankBlockBuilder(record.board, record.order, BLOCK_SIZES);
+        buffer.boards.push(record);
+        break;
+      case 'member': {
+        const sortKey = (this.#board as BlockBuilder).add(record.member, record.score, record.reachedAt);
+        buffer.members.push({ record, sortKey });
+        buffer.bytes += (record.metadataJson?.length ?? 0) + sortKey.length;
+        break;
+      }
+    }
+    return buffer.full ? this.#send() : undefined;
+  }
+
+  async commit(): Promise<void> {
+    if (this.#board !== undefined) this.#buffer.finishedBoards.push(this.#board);
+    this.#board = undefined;
+    await this.#send();
+    await this.#inFlight;
+    const { notification } = this.#context;
+    if (notification !== undefined) {
+      await this.#tx`SELECT pg_notify(${notification.channel}, ${notification.payload})`;
+    }
+    await this.#tx`COMMIT`;
+    this.open = false;
+  }
+
+  isDuplicate(error: unknown): boolean {
+    return (error as { code?: unknown }).code === '23505';
+  }
+
+  translate(error: unknown): SavepointError {
+    if (isConnectionLost(error)) this.reusable = false;
+    return translatePostgresError(error, 'importing records');
+  }
+
+  /** Waits for the flush on the server, if any, so that ROLLBACK follows it rather than races it. */
+  async settle(): Promise<void> {
+    await this.#inFlight?.catch(() => undefined);
+  }
+
+  async #send(): Promise<void> {
+    const buffer = this.#buffer;
+    this.#buffer = new ImportBuffer();
+    if (this.#inFlight !== undefined) await this.#inFlight;
+    const flushing = flush(this.#tx, this.#context.tables, buffer);
+    this.#inFlight = flushing;
+    // Awaited by the next send or at the end; this only keeps a failure from going unhandled meanwhile.
+    flushing.catch(() => undefined);
+  }
 }
 
 async function flush(tx: Sql, tables: Tables, buffer: ImportBuffer): Promise<void> {
@@ -381,96 +460,23 @@ export async function importRecords(
   now: number,
   options: ImportOptions,
 ): Promise<ImportCounts> {
-  const { sql, tables } = context;
-  const source = watchSource(pages);
   let tx: Sql;
   try {
-    tx = (await sql.reserve()) as unknown as Sql;
+    tx = (await context.sql.reserve()) as unknown as Sql;
   } catch (error) {
     throw translatePostgresError(error, 'starting an import');
   }
-  let open = false;
-  let reusable = true;
-  // One flush runs on the server while the next is gathered: parsing and writing overlap.
-  let inFlight: Promise<void> | undefined;
-  const send = async (buffer: ImportBuffer): Promise<void> => {
-    if (inFlight !== undefined) await inFlight;
-    inFlight = flush(tx, tables, buffer);
-    // Awaited by the next send or at the end; this only keeps a failure from going unhandled meanwhile.
-    inFlight.catch(() => undefined);
-  };
+  const target = new PostgresImport(tx, context, now);
   try {
-    await beginLocked(tx, tables);
-    open = true;
-    await emptyTarget(tx, tables, now, options.replace === true);
-    const checker = new DumpOrderChecker();
-    let buffer = new ImportBuffer();
-    let board: BlockBuilder | undefined;
-    for await (const page of source.pages) {
-      for (const record of page) {
-        checker.accept(record);
-        buffer.records++;
-        switch (record.kind) {
-          case 'document':
-            buffer.documents.push(record);
-            buffer.bytes += record.json.length + record.key.length;
-            break;
-          case 'stream':
-            buffer.streams.push(record);
-            break;
-          case 'event':
-            buffer.events.push(record);
-            buffer.bytes += record.json.length + record.type.length;
-            break;
-          case 'board':
-            if (board !== undefined) buffer.finishedBoards.push(board);
-            board = new BlockBuilder(record.board, record.order);
-            buffer.boards.push(record);
-            break;
-          case 'member': {
-            const sortKey = (board as BlockBuilder).add(record.member, record.score, record.reachedAt);
-            buffer.members.push({ record, sortKey });
-            buffer.bytes += (record.metadataJson?.length ?? 0) + sortKey.length;
-            break;
-          }
-        }
-        if (buffer.full) {
-          await send(buffer);
-          buffer = new ImportBuffer();
-        }
-      }
-    }
-    const counts = checker.finish();
-    if (board !== undefined) buffer.finishedBoards.push(board);
-    await send(buffer);
-    await inFlight;
-    if (context.notification !== undefined) {
-      await tx`SELECT pg_notify(${context.notification.channel}, ${context.notification.payload})`;
-    }
-    await tx`COMMIT`;
-    open = false;
-    return counts;
-  } catch (error) {
-    await inFlight?.catch(() => undefined);
-    if (isConnectionLost(error)) reusable = false;
-    if (error instanceof SavepointError || source.threw(error)) throw error;
-    if ((error as { code?: unknown }).code === '23505') {
-      throw new SavepointError(
-        'INVALID_INPUT',
-        `The dump holds a record twice: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw translatePostgresError(error, 'importing records');
+    return await importDump(target, pages, options);
   } finally {
-    if (open && reusable) {
+    await target.settle();
+    if (target.open && target.reusable) {
       await tx`ROLLBACK`.catch(() => {
-        reusable = false;
+        target.reusable = false;
       });
     }
     // A lost connection is already back in the pool's closed list; releasing it would reopen it.
-    if (reusable) (tx as unknown as { release(): void }).release();
+    if (target.reusable) (tx as unknown as { release(): void }).release();
   }
 }

@@ -16,14 +16,19 @@
  * pass (a snapshot by construction); import runs on the driver's connection, whose readers then
  * see the import in progress.
  *
- * Imported events go straight to `events` (not the `recent_events` buffer). Rank blocks are built
- * as entries arrive in rank order: {@link BLOCK_SIZE} entries each, a short last block folded into
- * its predecessor, within the bounds `board-blocks.ts` keeps.
+ * Import is `importDump` (engine/dump-import.ts: the checks, the same for every driver) around
+ * this module's SQL. Imported events go straight to `events` (not the `recent_events` buffer).
+ * Rank blocks are built as entries arrive in rank order: {@link BLOCK_SIZE} entries each, a short
+ * last block folded into its predecessor, within the bounds `board-blocks.ts` keeps.
  */
 import Database from 'better-sqlite3';
-import { boardSortKey } from '../../engine/board-sort-key.js';
 import type { ImportCounts, ImportOptions, RecordDump } from '../../engine/driver.js';
-import { DumpOrderChecker, describeCounts, isEmptyCounts, watchSource } from '../../engine/dump-order.js';
+import {
+  type ImportTarget,
+  importDump,
+  type KeptStream,
+  RankBlockBuilder,
+} from '../../engine/dump-import.js';
 import type { BoardOrder } from '../../engine/types.js';
 import { SavepointError } from '../../errors.js';
 import { BLOCK_SIZE } from './board-blocks.js';
@@ -31,8 +36,6 @@ import { translateSqliteError } from './sqlite-errors.js';
 
 /** Records per exported page (about; a page ends at the first record past it). */
 const PAGE_RECORDS = 1000;
-/** A short last block merges into its predecessor below this (board-blocks.ts merges below B/2 too). */
-const MERGE_BELOW = BLOCK_SIZE / 2;
 const EMPTY_KEY = Buffer.alloc(0);
 
 const COUNT_SQL = `
@@ -46,15 +49,8 @@ const COUNT_SQL = `
     (SELECT count(*) FROM boards) AS boards,
     (SELECT count(*) FROM board_entries) AS members`;
 
-interface DocumentRow {
-  readonly collection: string;
-  readonly key: string;
-  readonly json: string;
-  readonly version: number;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly expiresAt: number | null;
-}
+/** A document as its export query returns it: the record's fields, read under their own names. */
+type DocumentRow = Omit<Extract<RecordDump, { kind: 'document' }>, 'kind'>;
 
 interface StreamRow {
   readonly id: number;
@@ -212,81 +208,62 @@ export async function* exportRecords(
   }
 }
 
-/** The rank blocks of the board being imported; see the module comment. */
-class BlockBuilder {
-  readonly boardId: number;
-  readonly order: BoardOrder;
-  count = 0;
-  readonly #starts: Buffer[] = [EMPTY_KEY];
+/** Rank blocks of the SQLite shape (`board-blocks.ts` merges below B/2 too), boards named by row id. */
+const BLOCK_SIZES = { blockSize: BLOCK_SIZE, mergeBelow: BLOCK_SIZE / 2 };
 
-  constructor(boardId: number, order: BoardOrder) {
-    this.boardId = boardId;
-    this.order = order;
-  }
+type BlockBuilder = RankBlockBuilder<number>;
 
-  add(member: string, score: number, reachedAt: number): Buffer {
-    const sortKey = boardSortKey(this.order, score, reachedAt, member);
-    if (this.count > 0 && this.count % BLOCK_SIZE === 0) this.#starts.push(sortKey);
-    this.count++;
-    return sortKey;
-  }
-
-  blocks(): Array<{ readonly lo: Buffer; readonly count: number }> {
-    const blocks = this.#starts.map((lo, index) => ({
-      lo,
-      count: Math.min(BLOCK_SIZE, this.count - index * BLOCK_SIZE),
-    }));
-    const last = blocks.at(-1);
-    if (blocks.length > 1 && last !== undefined && last.count < MERGE_BELOW) {
-      blocks.pop();
-      const previous = blocks.pop() as { lo: Buffer; count: number };
-      blocks.push({ lo: previous.lo, count: previous.count + last.count });
-    }
-    return blocks;
-  }
-}
-
-/** The statements of one import, prepared on the connection that writes it. */
-class Loader {
-  readonly #insertDocument: Database.Statement<unknown[]>;
-  readonly #insertStream: Database.Statement<unknown[], number>;
-  readonly #insertEvent: Database.Statement<unknown[]>;
-  readonly #insertBoard: Database.Statement<unknown[], number>;
-  readonly #insertEntry: Database.Statement<unknown[]>;
-  readonly #insertBlock: Database.Statement<unknown[]>;
-  readonly #setMemberCount: Database.Statement<unknown[]>;
+/** One import's writes on the connection `db`, for `importDump` (see the module comment). */
+class SqliteImport implements ImportTarget {
+  readonly #db: Database.Database;
+  readonly #now: number;
+  #statements: Statements | undefined;
   #streamId = 0;
   #board: BlockBuilder | undefined;
 
-  constructor(db: Database.Database) {
-    this.#insertDocument = db.prepare(
-      'INSERT INTO documents (collection, key, value, version, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.#insertStream = db
-      .prepare<unknown[], number>(
-        'INSERT INTO streams (name, head, expires_at) VALUES (?, ?, ?) RETURNING id',
-      )
-      .pluck();
-    this.#insertEvent = db.prepare(
-      'INSERT INTO events (stream_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.#insertBoard = db
-      .prepare<unknown[], number>(
-        'INSERT INTO boards (name, sort_order, member_count) VALUES (?, ?, 0) RETURNING id',
-      )
-      .pluck();
-    this.#insertEntry = db.prepare(
-      'INSERT INTO board_entries (board_id, member, score, reached_at, metadata, sort_key) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.#insertBlock = db.prepare('INSERT INTO board_blocks (board_id, lo, count) VALUES (?, ?, ?)');
-    this.#setMemberCount = db.prepare('UPDATE boards SET member_count = ? WHERE id = ?');
+  constructor(db: Database.Database, now: number) {
+    this.#db = db;
+    this.#now = now;
   }
 
-  /** Writes one record; the records come checked, in canonical order. */
-  write(record: RecordDump): void {
+  async begin(): Promise<void> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    this.#statements = prepareStatements(this.#db);
+  }
+
+  async count(): Promise<ImportCounts> {
+    return countRecords(this.#db, this.#now);
+  }
+
+  async readStream(name: string): Promise<KeptStream | undefined> {
+    const stream = this.#db
+      .prepare<[string, number], Omit<StreamRow, 'name' | 'head'>>(
+        'SELECT id, expires_at AS expiresAt FROM streams WHERE name = ? AND (expires_at IS NULL OR expires_at > ?)',
+      )
+      .get(name, this.#now);
+    if (stream === undefined) return undefined;
+    // Appends wait in `recent_events` until they are settled into `events`: a stream may be in both.
+    const events = this.#db
+      .prepare<[{ id: number }], EventRow>(`
+        SELECT seq, type, data AS json, at FROM events WHERE stream_id = @id
+        UNION ALL
+        SELECT seq, type, data AS json, at FROM recent_events WHERE stream_id = @id
+        ORDER BY seq`)
+      .all({ id: stream.id });
+    return { stream: name, expiresAt: stream.expiresAt, events };
+  }
+
+  async clear(): Promise<void> {
+    this.#db.exec(`
+      DELETE FROM board_blocks; DELETE FROM board_entries; DELETE FROM boards;
+      DELETE FROM recent_events; DELETE FROM events; DELETE FROM streams; DELETE FROM documents;`);
+  }
+
+  write(record: RecordDump): undefined {
+    const statements = this.#statements as Statements;
     switch (record.kind) {
       case 'document':
-        this.#insertDocument.run(
+        statements.insertDocument.run(
           record.collection,
           record.key,
           record.json,
@@ -297,23 +274,24 @@ class Loader {
         );
         return;
       case 'stream':
-        this.#streamId = this.#insertStream.get(record.stream, record.head, record.expiresAt) as number;
+        this.#streamId = statements.insertStream.get(record.stream, record.head, record.expiresAt) as number;
         return;
       case 'event':
-        this.#insertEvent.run(this.#streamId, record.seq, record.type, record.json, record.at);
+        statements.insertEvent.run(this.#streamId, record.seq, record.type, record.json, record.at);
         return;
       case 'board':
-        this.finishBoard();
-        this.#board = new BlockBuilder(
-          this.#insertBoard.get(record.board, record.order) as number,
+        this.#finishBoard();
+        this.#board = new RankBlockBuilder(
+          statements.insertBoard.get(record.board, record.order) as number,
           record.order,
+          BLOCK_SIZES,
         );
         return;
       case 'member': {
         const board = this.#board as BlockBuilder;
         const sortKey = board.add(record.member, record.score, record.reachedAt);
-        this.#insertEntry.run(
-          board.boardId,
+        statements.insertEntry.run(
+          board.board,
           record.member,
           record.score,
           record.reachedAt,
@@ -325,31 +303,63 @@ class Loader {
     }
   }
 
+  async commit(): Promise<void> {
+    this.#finishBoard();
+    this.#db.exec('COMMIT');
+  }
+
+  isDuplicate(error: unknown): boolean {
+    return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT');
+  }
+
+  translate(error: unknown): SavepointError {
+    return translateSqliteError(error, 'SQLite import');
+  }
+
   /** Writes the last board's count and rank blocks. */
-  finishBoard(): void {
+  #finishBoard(): void {
     const board = this.#board;
     if (board === undefined) return;
-    for (const block of board.blocks()) this.#insertBlock.run(board.boardId, block.lo, block.count);
-    this.#setMemberCount.run(board.count, board.boardId);
+    const statements = this.#statements as Statements;
+    for (const block of board.blocks()) statements.insertBlock.run(board.board, block.lo, block.count);
+    statements.setMemberCount.run(board.count, board.board);
     this.#board = undefined;
   }
 }
 
-/** Refuses live records (unless replacing), then removes what is left: expired records, or everything. */
-function emptyTarget(db: Database.Database, now: number, replace: boolean): void {
-  if (!replace) {
-    const live = countRecords(db, now);
-    if (!isEmptyCounts(live)) {
-      throw new SavepointError(
-        'VERSION_CONFLICT',
-        `The store is not empty (${describeCounts(live)}); import only into an empty store, or replace its contents`,
-        { details: { ...live } },
-      );
-    }
-  }
-  db.exec(`
-    DELETE FROM board_blocks; DELETE FROM board_entries; DELETE FROM boards;
-    DELETE FROM recent_events; DELETE FROM events; DELETE FROM streams; DELETE FROM documents;`);
+/** The statements of one import, prepared on the connection that writes it. */
+interface Statements {
+  readonly insertDocument: Database.Statement<unknown[]>;
+  readonly insertStream: Database.Statement<unknown[], number>;
+  readonly insertEvent: Database.Statement<unknown[]>;
+  readonly insertBoard: Database.Statement<unknown[], number>;
+  readonly insertEntry: Database.Statement<unknown[]>;
+  readonly insertBlock: Database.Statement<unknown[]>;
+  readonly setMemberCount: Database.Statement<unknown[]>;
+}
+
+function prepareStatements(db: Database.Database): Statements {
+  return {
+    insertDocument: db.prepare(
+      'INSERT INTO documents (collection, key, value, version, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertStream: db
+      .prepare<unknown[], number>(
+        'INSERT INTO streams (name, head, expires_at) VALUES (?, ?, ?) RETURNING id',
+      )
+      .pluck(),
+    insertEvent: db.prepare('INSERT INTO events (stream_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)'),
+    insertBoard: db
+      .prepare<unknown[], number>(
+        'INSERT INTO boards (name, sort_order, member_count) VALUES (?, ?, 0) RETURNING id',
+      )
+      .pluck(),
+    insertEntry: db.prepare(
+      'INSERT INTO board_entries (board_id, member, score, reached_at, metadata, sort_key) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertBlock: db.prepare('INSERT INTO board_blocks (board_id, lo, count) VALUES (?, ?, ?)'),
+    setMemberCount: db.prepare('UPDATE boards SET member_count = ? WHERE id = ?'),
+  };
 }
 
 /** See the module comment. `db` is the driver's connection. */
@@ -360,7 +370,6 @@ export async function importRecords(
   options: ImportOptions,
   busyTimeoutMs: number,
 ): Promise<ImportCounts> {
-  const source = watchSource(pages);
   let writer: Database.Database;
   try {
     writer = db.memory ? db : new Database(db.name, { fileMustExist: true, timeout: busyTimeoutMs });
@@ -369,30 +378,9 @@ export async function importRecords(
     throw translateSqliteError(error, `SQLite import into ${db.name}`);
   }
   try {
-    writer.exec('BEGIN IMMEDIATE');
-    emptyTarget(writer, now, options.replace === true);
-    const loader = new Loader(writer);
-    const checker = new DumpOrderChecker();
-    for await (const page of source.pages) {
-      for (const record of page) {
-        checker.accept(record);
-        loader.write(record);
-      }
-    }
-    const counts = checker.finish();
-    loader.finishBoard();
-    writer.exec('COMMIT');
-    return counts;
-  } catch (error) {
-    if (writer.inTransaction) writer.exec('ROLLBACK');
-    if (source.threw(error)) throw error;
-    if (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT')) {
-      throw new SavepointError('INVALID_INPUT', `The dump holds a record twice: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw translateSqliteError(error, 'SQLite import');
+    return await importDump(new SqliteImport(writer, now), pages, options);
   } finally {
+    if (writer.inTransaction) writer.exec('ROLLBACK');
     if (writer !== db) writer.close();
   }
 }
