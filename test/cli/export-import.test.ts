@@ -8,11 +8,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit.js';
 import { runExport } from '../../src/cli/commands/export.js';
 import { runImport } from '../../src/cli/commands/import.js';
 import type { CommandOutput } from '../../src/cli/options.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
+import { openPostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { RecordDump } from '../../src/engine/driver.js';
@@ -21,6 +24,7 @@ import { HEADER_BYTES } from '../../src/engine/dump-format.js';
 import { Store } from '../../src/engine/store.js';
 import { SavepointError } from '../../src/errors.js';
 import { collect, populate, START } from '../engine/dump-fixture.js';
+import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
 import { ensureBuilt, runCli } from './cli-harness.js';
 
 class Capture extends Writable {
@@ -70,10 +74,52 @@ beforeAll(async () => {
   await runExport(source, capture(), { out: exported });
 });
 
+const pgAvailable = await postgresAvailable();
+const schemas: string[] = [];
+
 afterAll(async () => {
   await source.close();
   rmSync(directory, { recursive: true, force: true });
+  if (schemas.length === 0) return;
+  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
+  for (const schema of schemas) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+  await sql.end();
 });
+
+const isAudit = (record: RecordDump): boolean =>
+  (record.kind === 'stream' || record.kind === 'event') && record.stream === 'audit';
+
+/** The export's header line, parsed. */
+function headerOf(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(file, 'utf8').slice(0, HEADER_BYTES));
+}
+
+/** What the `import` entry of the export says, imported without --force. */
+function importedEntry() {
+  const header = headerOf(exported);
+  return {
+    file: exported,
+    formatVersion: 1,
+    exportedAt,
+    exportedFrom: 'memory',
+    checksum: header.checksum,
+    counts: header.counts,
+    force: false,
+    replaced: null,
+  };
+}
+
+/** What an `import-rejected` entry says about `file` (hex SHA-256 of its bytes, as sha256sum prints). */
+function rejectedFile(file: string, header: Record<string, unknown> | null) {
+  const bytes = readFileSync(file);
+  return {
+    file,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    header,
+    force: false,
+  };
+}
 
 /** The file with its lines changed by `edit` (lines without their newlines; line 0 is the header). */
 function edited(name: string, edit: (lines: string[]) => string[] | string): string {
@@ -296,6 +342,179 @@ describe('savepoint import', () => {
   });
 });
 
+describe('savepoint import, audited (as the CLI runs it)', () => {
+  it("appends one import entry after the file's own audit entries", async () => {
+    const target = await memoryStore();
+    const report = await runImport(target, exported, capture(), { audit: true });
+    const header = headerOf(exported);
+    const records = await collect(target.exportRecords());
+    expect(records.filter((r) => !isAudit(r))).toEqual(sourceRecords.filter((r) => !isAudit(r)));
+    const audit = await readAudit(target);
+    expect(audit).toEqual([
+      { seq: 1, type: 'seeded', data: null, at: START + 57 },
+      { seq: 2, type: 'import', at: START + 10_000, data: importedEntry() },
+    ]);
+    expect(report.counts).toEqual(header.counts);
+    await target.close();
+  });
+
+  it('with --force, says what it replaced', async () => {
+    const target = await memoryStore();
+    await target.commit([{ op: 'put', collection: 'mine', key: 'k', value: 'old' }]);
+    await runImport(target, exported, capture(), { audit: true, force: true });
+    expect(await target.get('mine', 'k')).toBeUndefined();
+    const [, entry] = await readAudit(target);
+    expect(entry?.type).toBe('import');
+    expect(entry?.data).toMatchObject({
+      force: true,
+      replaced: { documents: 1, streams: 0, events: 0, boards: 0, members: 0 },
+    });
+    await target.close();
+  });
+
+  it('records a missing file as rejected, with no size, hash or header', async () => {
+    const target = await memoryStore();
+    const missing = path('absent.ndjson');
+    await expectCode(runImport(target, missing, capture(), { audit: true }), 'INVALID_INPUT');
+    expect(await readAudit(target)).toEqual([
+      {
+        seq: 1,
+        type: 'import-rejected',
+        at: START + 10_000,
+        data: {
+          file: missing,
+          size: null,
+          sha256: null,
+          header: null,
+          force: false,
+          code: 'INVALID_INPUT',
+          message: `No such file: ${missing}`,
+        },
+      },
+    ]);
+    expect(await target.countRecords()).toEqual({ ...EMPTY, streams: 1, events: 1 });
+    await target.close();
+  });
+});
+
+describe('the real CLI, audited', () => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  /**
+   * A refused file leaves only its `import-rejected` entry; the fixed file then imports without
+   * --force, keeping that entry after the file's own; a second import is refused and recorded too.
+   */
+  async function refuseThenFix(
+    database: string,
+    open: () => Promise<Store>,
+    damaged: string,
+    refusal: { readonly code: string; readonly message: RegExp },
+  ): Promise<void> {
+    const refused = runCli(['import', damaged, '--database', database]);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toMatch(new RegExp(`^error: .*${refusal.message.source}`, 'm'));
+    let store = await open();
+    const [rejected] = await readAudit(store);
+    expect(rejected?.data).toEqual({
+      ...rejectedFile(damaged, headerOf(exported)),
+      code: refusal.code,
+      message: expect.stringMatching(refusal.message),
+    });
+    // Nothing of the file is in the store: only the entry.
+    expect(await collect(store.exportRecords({ now: START + 1_000 }))).toEqual([
+      { kind: 'stream', stream: 'audit', head: 1, expiresAt: null },
+      {
+        kind: 'event',
+        stream: 'audit',
+        seq: 1,
+        type: 'import-rejected',
+        json: JSON.stringify(rejected?.data),
+        at: rejected?.at,
+      },
+    ]);
+    await store.close();
+
+    const fixed = runCli(['import', exported, '--database', database]);
+    expect(await fixed.exited).toBe(0);
+    expect(fixed.stdout()).toMatch(/^imported \d+ records/);
+    store = await open();
+    const records = await collect(store.exportRecords({ now: START + 1_000 }));
+    expect(records.filter((r) => !isAudit(r))).toEqual(sourceRecords.filter((r) => !isAudit(r)));
+    expect(records.find((r) => r.kind === 'stream' && r.stream === 'audit')).toEqual({
+      kind: 'stream',
+      stream: 'audit',
+      head: 3,
+      expiresAt: null,
+    });
+    const header = headerOf(exported);
+    const audit = await readAudit(store);
+    expect(audit.slice(0, 2)).toEqual([
+      { seq: 1, type: 'seeded', data: null, at: START + 57 },
+      {
+        seq: 2,
+        type: 'import-rejected',
+        data: { ...(rejected?.data as object), originalSeq: 1 },
+        at: rejected?.at,
+      },
+    ]);
+    expect(audit[2]).toMatchObject({ seq: 3, type: 'import', data: importedEntry() });
+    expect(audit[2]?.at).toBeGreaterThanOrEqual(rejected?.at as number);
+    await store.close();
+
+    // The data makes it non-empty now (the audit log does not): refused, and recorded.
+    const again = runCli(['import', exported, '--database', database]);
+    expect(await again.exited).toBe(1);
+    expect(again.stderr()).toMatch(
+      /^error: The target store \(\w+\) is not empty: it holds \d+ documents, 1 stream, 3 events, 5 boards, 1707 members \(audit log entries do not count\)/m,
+    );
+    store = await open();
+    const last = (await readAudit(store))[3];
+    expect(last).toMatchObject({
+      seq: 4,
+      type: 'import-rejected',
+      data: {
+        ...rejectedFile(exported, header),
+        code: 'VERSION_CONFLICT',
+        details: { streams: 1, events: 3, boards: 5, members: 1707 },
+      },
+    });
+    expect(await store.streamHead('audit')).toBe(4);
+    await store.close();
+  }
+
+  it('SQLite: a damaged file is recorded as rejected, and the fixed one imports without --force', async () => {
+    const to = path('cli-audited.db');
+    const damaged = edited('cli-damaged.ndjson', (lines) =>
+      lines.map((line) => line.replace('"value":{"n":4}', '"value":{"n":5}')),
+    );
+    await refuseThenFix(
+      `sqlite:${to}`,
+      async () => new Store(await openSqliteDriver({ path: to }), { clock: new ManualClock(START).now }),
+      damaged,
+      { code: 'CORRUPT_DATA', message: /does not match its checksum/ },
+    );
+  }, 60_000);
+
+  it.skipIf(!pgAvailable)(
+    'PostgreSQL: a truncated file is recorded as rejected, and the whole one imports without --force',
+    async () => {
+      const schema = uniqueName('sp_import_cli');
+      schemas.push(schema);
+      const truncated = edited('cli-truncated.ndjson', (lines) => lines.slice(0, -40));
+      await refuseThenFix(
+        `${postgresUrl}?schema=${schema}`,
+        async () =>
+          new Store(await openPostgresDriver({ url: postgresUrl, schema }), {
+            clock: new ManualClock(START).now,
+          }),
+        truncated,
+        { code: 'CORRUPT_DATA', message: /truncated or damaged/ },
+      );
+    },
+    60_000,
+  );
+});
+
 describe('the real CLI', () => {
   beforeAll(() => ensureBuilt(), 120_000);
 
@@ -322,8 +541,15 @@ describe('the real CLI', () => {
     expect(await again.exited).toBe(1);
     expect(again.stderr()).toMatch(/^error: The target store \(sqlite\) is not empty/m);
 
+    // The data is the file's exactly; the audit log gained the import and the refusal.
     const check = new Store(await openSqliteDriver({ path: to }), { clock: new ManualClock(START).now });
-    expect(await collect(check.exportRecords({ now: START + 1_000 }))).toEqual(sourceRecords);
+    const records = await collect(check.exportRecords({ now: START + 1_000 }));
+    expect(records.filter((r) => !isAudit(r))).toEqual(sourceRecords.filter((r) => !isAudit(r)));
+    expect((await readAudit(check)).map((e) => [e.seq, e.type])).toEqual([
+      [1, 'seeded'],
+      [2, 'import'],
+      [3, 'import-rejected'],
+    ]);
     await check.close();
 
     const missing = runCli(['export', '--database', `sqlite:${path('missing.db')}`]);

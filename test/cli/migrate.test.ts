@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit.js';
 import { openMigrationTarget, runMigrate } from '../../src/cli/commands/migrate.js';
 import type { CommandOutput } from '../../src/cli/options.js';
 import { loadConfig } from '../../src/config.js';
@@ -47,6 +48,9 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Save
   return error as SavepointError;
 }
 
+const isAudit = (record: RecordDump): boolean =>
+  (record.kind === 'stream' || record.kind === 'event') && record.stream === 'audit';
+
 const pgAvailable = await postgresAvailable();
 const directory = mkdtempSync(join(tmpdir(), 'savepoint-migrate-'));
 const schemas: string[] = [];
@@ -57,6 +61,24 @@ let files = 0;
 
 async function sqliteStore(file = join(directory, `store-${++files}.db`)): Promise<Store> {
   return new Store(await openSqliteDriver({ path: file }), { clock: clock.now });
+}
+
+/** A SQLite store whose exports pass through `lose` (a target whose copy cannot verify). */
+async function lossyStore(name: string, lose: (records: RecordDump[]) => RecordDump[]): Promise<Store> {
+  const driver = await openSqliteDriver({ path: join(directory, name) });
+  const lossy = new Proxy(driver, {
+    get(target, property) {
+      if (property === 'exportRecords') {
+        return (now: number) =>
+          (async function* () {
+            yield lose(await collect(target.exportRecords(now)));
+          })();
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as Driver;
+  return new Store(lossy, { clock: clock.now });
 }
 
 async function postgresStore(): Promise<Store> {
@@ -133,26 +155,87 @@ describe('migrate', () => {
 
   it('reports a copy that does not verify', async () => {
     const source = await sqliteStore(sourceFile);
-    const driver = await openSqliteDriver({ path: join(directory, 'lossy.db') });
     // A target whose export loses its last record: the verification must notice.
-    const lossy = new Proxy(driver, {
-      get(target, property) {
-        if (property === 'exportRecords') {
-          return (now: number) =>
-            (async function* () {
-              const records = await collect(target.exportRecords(now));
-              yield records.slice(0, -1);
-            })();
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as Driver;
-    const target = new Store(lossy, { clock: clock.now });
+    const target = await lossyStore('lossy.db', (records) => records.slice(0, -1));
     const error = await expectCode(runMigrate(source, target, capture()), 'CORRUPT_DATA');
     expect(error.message).toMatch(
       /^Verification failed: the source read .* but the target holds .*members \(sha256:/,
     );
+    await Promise.all([source.close(), target.close()]);
+  });
+
+  it('audited: a target holding only audit entries counts as empty, and keeps them', async () => {
+    const source = await sqliteStore(sourceFile);
+    const target = await sqliteStore();
+    await target.commit([
+      {
+        op: 'append',
+        stream: 'audit',
+        events: [{ type: 'import-rejected', data: { code: 'CORRUPT_DATA' } }],
+      },
+    ]);
+    const report = await runMigrate(source, target, capture(), { audit: true, from: 'sqlite:source.db' });
+    expect(report.checksum).toBe((await digestOf(source.exportRecords())).checksum);
+    const records = await collect(target.exportRecords());
+    expect(records.filter((r) => !isAudit(r))).toEqual(sourceRecords.filter((r) => !isAudit(r)));
+    expect(await readAudit(target)).toEqual([
+      { seq: 1, type: 'seeded', data: null, at: START + 57 },
+      { seq: 2, type: 'import-rejected', data: { code: 'CORRUPT_DATA', originalSeq: 1 }, at: clock.now() },
+      {
+        seq: 3,
+        type: 'migrate',
+        data: {
+          from: 'sqlite:source.db',
+          sourceDriver: 'sqlite',
+          counts: report.counts,
+          checksum: report.checksum,
+          force: false,
+          replaced: null,
+        },
+        at: clock.now(),
+      },
+    ]);
+    await Promise.all([source.close(), target.close()]);
+  });
+
+  it('audited: verifies a source without an audit log into a target with one', async () => {
+    const source = await sqliteStore();
+    await source.commit([{ op: 'put', collection: 'c', key: 'k', value: 1 }]);
+    const target = await sqliteStore();
+    await target.commit([{ op: 'append', stream: 'audit', events: [{ type: 'note' }] }]);
+    await runMigrate(source, target, capture(), { audit: true });
+    expect(await collect(target.exportRecords())).toEqual([
+      expect.objectContaining({ kind: 'document', collection: 'c', key: 'k', json: '1', version: 1 }),
+      { kind: 'stream', stream: 'audit', head: 2, expiresAt: null },
+      {
+        kind: 'event',
+        stream: 'audit',
+        seq: 1,
+        type: 'note',
+        json: '{"originalSeq":1,"data":null}',
+        at: clock.now(),
+      },
+      expect.objectContaining({ kind: 'event', stream: 'audit', seq: 2, type: 'migrate' }),
+    ]);
+    await Promise.all([source.close(), target.close()]);
+  });
+
+  it('audited: records a failed verification on the target', async () => {
+    const source = await sqliteStore(sourceFile);
+    // Loses the first document on export: the verification must notice, and the entry say so.
+    const target = await lossyStore('lossy-audited.db', (records) => records.slice(1));
+    await expectCode(runMigrate(source, target, capture(), { audit: true }), 'CORRUPT_DATA');
+    const audit = await readAudit(target);
+    expect(audit.at(-1)).toMatchObject({
+      type: 'migrate-rejected',
+      data: {
+        from: 'sqlite',
+        sourceDriver: 'sqlite',
+        force: false,
+        code: 'CORRUPT_DATA',
+        message: expect.stringMatching(/^Verification failed/),
+      },
+    });
     await Promise.all([source.close(), target.close()]);
   });
 
@@ -185,8 +268,52 @@ describe.skipIf(!pgAvailable)('the real CLI', () => {
     const forced = runCli(['migrate', '--database', `sqlite:${sourceFile}`, '--to', to, '--force']);
     expect(await forced.exited).toBe(0);
 
+    // The data is the source's exactly; the target's audit log kept its entries through the forced
+    // copy, after the source's own, and gained one for each run.
     const check = new Store(await openPostgresDriver({ url: postgresUrl, schema }), { clock: clock.now });
-    expect(await collect(check.exportRecords())).toEqual(sourceRecords);
+    const records = await collect(check.exportRecords());
+    expect(records.filter((r) => !isAudit(r))).toEqual(sourceRecords.filter((r) => !isAudit(r)));
+    const audit = await readAudit(check);
+    expect(audit.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'seeded'],
+      [2, 'migrate'],
+      [3, 'migrate-rejected'],
+      [4, 'migrate'],
+    ]);
+    const from = `sqlite:${sourceFile}`;
+    // The CLI judges liveness by the real clock, before the fixture's short TTLs run out.
+    const reader = await sqliteStore(sourceFile);
+    const { counts, checksum } = await digestOf(reader.exportRecords({ now: Date.now() }));
+    await reader.close();
+    expect(counts).toMatchObject({ streams: 3, events: 5, boards: 5, members: 2607 });
+    // The target without its audit stream (1 stream, the source's entry there).
+    const outside = { ...counts, streams: counts.streams - 1, events: counts.events - 1 };
+    expect(audit[1]?.data).toEqual({
+      from,
+      sourceDriver: 'sqlite',
+      counts,
+      checksum,
+      force: false,
+      replaced: null,
+      originalSeq: 2,
+    });
+    expect(audit[2]?.data).toEqual({
+      from,
+      sourceDriver: 'sqlite',
+      force: false,
+      code: 'VERSION_CONFLICT',
+      message: expect.stringMatching(/^The target store \(postgres\) is not empty/),
+      details: outside,
+      originalSeq: 3,
+    });
+    expect(audit[3]?.data).toEqual({
+      from,
+      sourceDriver: 'sqlite',
+      counts,
+      checksum,
+      force: true,
+      replaced: outside,
+    });
     await check.close();
   }, 60_000);
 });

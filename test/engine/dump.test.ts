@@ -17,6 +17,7 @@ import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { RecordDump } from '../../src/engine/driver.js';
 import { decodeRecord, encodeRecord } from '../../src/engine/dump-format.js';
+import { KeptStreamSplice, withoutKeptEvents } from '../../src/engine/dump-import.js';
 import { type ChangeBatch, Store } from '../../src/engine/store.js';
 import type { CommitOp, JsonValue } from '../../src/engine/types.js';
 import { SavepointError } from '../../src/errors.js';
@@ -457,6 +458,285 @@ describe.each(targets)('dump and load on $name', (target) => {
   });
 });
 
+/** When the target's audit entries were written, in the keepStream tests. */
+const KEPT_AT = START + 500;
+
+/** Three audit entries a target holds before an import: object data, no data, array data. */
+const keptOps: CommitOp[] = [
+  {
+    op: 'append',
+    stream: 'audit',
+    events: [
+      { type: 'import-rejected', data: { code: 'CORRUPT_DATA', file: '/tmp/x.ndjson' } },
+      { type: 'note' },
+      { type: 'list', data: [1, 2] },
+    ],
+  },
+];
+
+/**
+ * Those entries as an import writes them back after `base` events of the dump's own; `was` is the
+ * seq the first had in the target (its `originalSeq`).
+ */
+function keptEvents(base: number, was = 1): RecordDump[] {
+  const event = (index: number, type: string, json: string): RecordDump => ({
+    kind: 'event',
+    stream: 'audit',
+    seq: base + index + 1,
+    type,
+    json,
+    at: KEPT_AT,
+  });
+  return [
+    event(0, 'import-rejected', `{"code":"CORRUPT_DATA","file":"/tmp/x.ndjson","originalSeq":${was}}`),
+    event(1, 'note', `{"originalSeq":${was + 1},"data":null}`),
+    event(2, 'list', `{"originalSeq":${was + 2},"data":[1,2]}`),
+  ];
+}
+
+const isAudit = (record: RecordDump): boolean =>
+  (record.kind === 'stream' || record.kind === 'event') && record.stream === 'audit';
+
+/** The reference dump with the kept entries after its own audit event (seq 1), the head grown to 4. */
+function referenceWithKept(was = 1): RecordDump[] {
+  const last = reference.findIndex((r) => r.kind === 'event' && r.stream === 'audit');
+  return [
+    ...reference
+      .slice(0, last + 1)
+      .map((r) => (r.kind === 'stream' && r.stream === 'audit' ? { ...r, head: 4 } : r)),
+    ...keptEvents(1, was),
+    ...reference.slice(last + 1),
+  ];
+}
+
+const REFERENCE_COUNTS = {
+  documents: documents(reference).length,
+  streams: 2,
+  events: 4,
+  boards: 5,
+  members: 5 + 2 + 1300 + 1100,
+};
+
+describe.each(targets)('keepStream on $name', (target) => {
+  /** Opens a store on `target` holding the three audit entries (written at KEPT_AT), and uses it. */
+  const withEntries = (use: (store: Store) => Promise<void>): Promise<void> =>
+    using(target, new ManualClock(KEPT_AT), async (store) => {
+      await store.commit(keptOps);
+      await use(store);
+    });
+
+  it.skipIf(!target.available)(
+    "does not count the kept stream, and writes it back after the dump's own events",
+    async () => {
+      await withEntries(async (store) => {
+        // Without the option the stream is data like any other, as before.
+        const refused = await expectCode(store.importRecords(pagesOf(reference)), 'VERSION_CONFLICT');
+        expect(refused.message).toMatch(/not empty \(0 documents, 1 stream, 3 events/);
+        const counts = await store.importRecords(pagesOf(reference, 7), { keepStream: 'audit' });
+        expect(counts).toEqual(REFERENCE_COUNTS);
+        expect(await collect(store.exportRecords())).toEqual(referenceWithKept());
+        expect((await store.readStream('audit')).map((e) => [e.seq, e.type, e.data])).toEqual([
+          [1, 'seeded', null],
+          [2, 'import-rejected', { code: 'CORRUPT_DATA', file: '/tmp/x.ndjson', originalSeq: 1 }],
+          [3, 'note', { originalSeq: 2, data: null }],
+          [4, 'list', { originalSeq: 3, data: [1, 2] }],
+        ]);
+        // Appends continue after the kept entries.
+        const appended = await store.commit([
+          { op: 'append', stream: 'audit', events: [{ type: 'import' }], expectedHead: 4 },
+        ]);
+        expect(appended.results[0]).toMatchObject({ firstSeq: 5, lastSeq: 5 });
+      });
+    },
+  );
+
+  it.skipIf(!target.available)('writes a kept stream the dump lacks at its place in name order', async () => {
+    const withoutAudit = reference.filter((record) => !isAudit(record));
+    await withEntries(async (store) => {
+      const counts = await store.importRecords(pagesOf(withoutAudit, 5), { keepStream: 'audit' });
+      expect(counts).toEqual({ ...REFERENCE_COUNTS, streams: 1, events: 3 });
+      const firstStream = withoutAudit.findIndex((r) => r.kind === 'stream');
+      expect(withoutAudit[firstStream]).toMatchObject({ stream: 'game:g1' });
+      expect(await collect(store.exportRecords())).toEqual([
+        ...withoutAudit.slice(0, firstStream),
+        { kind: 'stream', stream: 'audit', head: 3, expiresAt: null },
+        ...keptEvents(0),
+        ...withoutAudit.slice(firstStream),
+      ]);
+    });
+  });
+
+  it.skipIf(!target.available)(
+    'still refuses other live records, and keeps the stream when replacing',
+    async () => {
+      await withEntries(async (store) => {
+        await store.commit([{ op: 'put', collection: 'mine', key: 'k', value: 1 }]);
+        const error = await expectCode(
+          store.importRecords(pagesOf(reference), { keepStream: 'audit' }),
+          'VERSION_CONFLICT',
+        );
+        expect(error.message).toMatch(/not empty \(1 document, 0 streams, 0 events, 0 boards, 0 members\)/);
+        expect(await store.get('mine', 'k')).toMatchObject({ value: 1 });
+        await store.importRecords(pagesOf(reference), { keepStream: 'audit', replace: true });
+        expect(await collect(store.exportRecords())).toEqual(referenceWithKept());
+      });
+    },
+  );
+
+  it.skipIf(!target.available)(
+    'does not write twice what the dump holds already (the target was loaded from it before)',
+    async () => {
+      const clock = new ManualClock(KEPT_AT);
+      await using(target, clock, async (store) => {
+        await store.importRecords(pagesOf(reference), { keepStream: 'audit' });
+        await store.commit(keptOps);
+        await store.commit([{ op: 'put', collection: 'counter', key: 'c1', value: 'changed since' }]);
+        await store.importRecords(pagesOf(reference), { keepStream: 'audit', replace: true });
+        // The dump's own entry (seq 1) once, then the target's own three (seqs 2 to 4 before).
+        expect(await collect(store.exportRecords())).toEqual(referenceWithKept(2));
+      });
+    },
+  );
+
+  it.skipIf(!target.available)('leaves the kept stream as it was when the import fails', async () => {
+    await withEntries(async (store) => {
+      const failure = new Error('the source went away');
+      async function* failing(): AsyncGenerator<RecordDump[]> {
+        yield reference.slice(0, 400);
+        throw failure;
+      }
+      await expect(store.importRecords(failing(), { keepStream: 'audit' })).rejects.toBe(failure);
+      const swapped = [reference[1], reference[0], ...reference.slice(2)] as RecordDump[];
+      await expectCode(store.importRecords(pagesOf(swapped), { keepStream: 'audit' }), 'INVALID_INPUT');
+      expect(await collect(store.exportRecords())).toEqual([
+        { kind: 'stream', stream: 'audit', head: 3, expiresAt: null },
+        {
+          kind: 'event',
+          stream: 'audit',
+          seq: 1,
+          type: 'import-rejected',
+          json: '{"code":"CORRUPT_DATA","file":"/tmp/x.ndjson"}',
+          at: KEPT_AT,
+        },
+        { kind: 'event', stream: 'audit', seq: 2, type: 'note', json: 'null', at: KEPT_AT },
+        { kind: 'event', stream: 'audit', seq: 3, type: 'list', json: '[1,2]', at: KEPT_AT },
+      ]);
+    });
+  });
+
+  it.skipIf(!target.available)(
+    'gives a target without the stream, or with it expired, exactly the dump',
+    async () => {
+      const clock = new ManualClock(KEPT_AT);
+      await using(target, clock, async (store) => {
+        await store.importRecords(pagesOf(reference), { keepStream: 'audit' });
+        expect(await collect(store.exportRecords())).toEqual(reference);
+      });
+      await using(target, clock, async (store) => {
+        await store.commit([
+          { op: 'append', stream: 'audit', events: [{ type: 'old' }], expiresAt: clock.now() + 10 },
+        ]);
+        clock.advance(20);
+        await store.importRecords(pagesOf(reference), { keepStream: 'audit' });
+        expect(await collect(store.exportRecords())).toEqual(reference);
+      });
+    },
+  );
+});
+
+describe('the kept-stream splice', () => {
+  const kept = {
+    stream: 'k',
+    expiresAt: 99,
+    events: [{ seq: 1, type: 't', json: '"x"', at: 5 }],
+  };
+  const doc: RecordDump = {
+    kind: 'document',
+    collection: 'c',
+    key: 'k',
+    json: '1',
+    version: 1,
+    createdAt: 1,
+    updatedAt: 1,
+    expiresAt: null,
+  };
+  const board: RecordDump = { kind: 'board', board: 'b', order: 'desc' };
+  const stream = (name: string, head = 0, expiresAt: number | null = null): RecordDump => ({
+    kind: 'stream',
+    stream: name,
+    head,
+    expiresAt,
+  });
+  const keptEvent = (seq: number): RecordDump => ({
+    kind: 'event',
+    stream: 'k',
+    seq,
+    type: 't',
+    json: '{"originalSeq":1,"data":"x"}',
+    at: 5,
+  });
+  /** The kept event as the dump would carry it had the target been loaded from it (seq 1 only). */
+  const same = (seq: number): RecordDump => ({
+    kind: 'event',
+    stream: 'k',
+    seq,
+    type: 't',
+    json: '"x"',
+    at: 5,
+  });
+  const other = (seq: number): RecordDump => ({
+    kind: 'event',
+    stream: 'k',
+    seq,
+    type: 'u',
+    json: '"x"',
+    at: 5,
+  });
+  const cases: Array<[string, RecordDump[], RecordDump[]]> = [
+    ['nothing', [], [stream('k', 1, 99), keptEvent(1)]],
+    ['documents only', [doc], [doc, stream('k', 1, 99), keptEvent(1)]],
+    ['boards, no streams', [doc, board], [doc, stream('k', 1, 99), keptEvent(1), board]],
+    [
+      'a later stream',
+      [stream('a'), stream('z')],
+      [stream('a'), stream('k', 1, 99), keptEvent(1), stream('z')],
+    ],
+    ['the stream without events', [stream('k'), board], [stream('k', 1), keptEvent(1), board]],
+    [
+      'the stream with events',
+      [stream('k', 1), { kind: 'event', stream: 'k', seq: 1, type: 'own', json: '0', at: 1 }, stream('l')],
+      [
+        stream('k', 2),
+        { kind: 'event', stream: 'k', seq: 1, type: 'own', json: '0', at: 1 },
+        keptEvent(2),
+        stream('l'),
+      ],
+    ],
+    // The target was loaded from this dump before: what the dump holds already is not written twice.
+    ['the kept event itself', [stream('k', 1), same(1)], [stream('k', 1), same(1)]],
+    ['the kept event and more', [stream('k', 2), same(1), other(2)], [stream('k', 2), same(1), other(2)]],
+    [
+      'the kept event at another seq',
+      [stream('k', 2), other(1), same(2)],
+      [stream('k', 3), other(1), same(2), keptEvent(3)],
+    ],
+  ];
+
+  it.each(cases)(
+    'puts it in place in a dump with %s, and takes it out again',
+    async (_name, dump, expected) => {
+      const splice = new KeptStreamSplice(kept);
+      const written = [...dump.flatMap((record) => splice.through(record)), ...splice.end()];
+      expect(written).toEqual(expected);
+      const ownHead = dump.find((r) => r.kind === 'stream' && r.stream === 'k');
+      const back = await collect(
+        withoutKeptEvents(pagesOf(written, 2), 'k', ownHead?.kind === 'stream' ? ownHead.head : undefined),
+      );
+      expect(back).toEqual(dump);
+    },
+  );
+});
+
 describe.each(targets.filter((t) => t.name !== 'memory'))('memory → $name → memory', (target) => {
   it.skipIf(!target.available)('copies exactly both ways', async () => {
     const clock = new ManualClock(START + 5_000);
@@ -521,6 +801,65 @@ describe('property: any history round-trips exactly (memory)', () => {
           await target.importRecords(pagesOf(decoded, 3));
           expect(await collect(target.exportRecords())).toEqual(records);
           expect(await target.countRecords()).toEqual(await source.countRecords());
+          await Promise.all([source.close(), target.close()]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("property: keepStream keeps the target's events after the dump's own (memory)", () => {
+  const json = fc.jsonValue() as fc.Arbitrary<JsonValue>;
+  const name = fc.constantFrom('a', 'k', 'z', 'Z', '🎮');
+  const append = fc.record({
+    op: fc.constant('append' as const),
+    stream: name,
+    events: fc.array(fc.record({ type: name, data: json }), { minLength: 1, maxLength: 3 }),
+  });
+  const op: fc.Arbitrary<CommitOp> = fc.oneof(
+    fc.record({ op: fc.constant('put' as const), collection: name, key: name, value: json }),
+    append,
+    fc.record({ op: fc.constant('deleteStream' as const), stream: name }),
+    fc.record({
+      op: fc.constant('score' as const),
+      board: name,
+      member: name,
+      score: fc.integer({ min: -3, max: 3 }),
+      mode: fc.constant('set' as const),
+    }),
+  );
+
+  it('the dump comes back whole once the kept events are taken out, and they follow it in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { maxLength: 20 }),
+        fc.array(fc.record({ type: name, data: json }), { maxLength: 4 }),
+        async (ops, keptInput) => {
+          const clock = new ManualClock(START);
+          const source = new Store(await openMemoryDriver(), { clock: clock.now });
+          for (const one of ops) await source.commit([one]);
+          const records = await collect(source.exportRecords());
+          const target = new Store(await openMemoryDriver(), { clock: clock.now });
+          if (keptInput.length > 0) await target.commit([{ op: 'append', stream: 'k', events: keptInput }]);
+          const before = await target.readStream('k');
+          await target.importRecords(pagesOf(records, 2), { keepStream: 'k' });
+          const ownHead = await source.streamHead('k');
+          const own = records.some((r) => r.kind === 'stream' && r.stream === 'k') ? ownHead : undefined;
+          expect(await collect(withoutKeptEvents(target.exportRecords(), 'k', own))).toEqual(records);
+          // Kept events equal to the dump's at the same seqs, from seq 1 on, are the dump's already.
+          const dumped = await source.readStream('k', { limit: 1000 });
+          let shared = 0;
+          while (shared < before.length && JSON.stringify(before[shared]) === JSON.stringify(dumped[shared]))
+            shared++;
+          const carried = before.slice(shared);
+          const after = await target.readStream('k', { after: ownHead, limit: 1000 });
+          expect(after.map((e) => [e.seq, e.type, e.at])).toEqual(
+            carried.map((e, index) => [ownHead + index + 1, e.type, e.at]),
+          );
+          expect(after.map((e) => (e.data as { originalSeq: number }).originalSeq)).toEqual(
+            carried.map((e) => e.seq),
+          );
           await Promise.all([source.close(), target.close()]);
         },
       ),

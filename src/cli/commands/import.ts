@@ -7,9 +7,16 @@
  * The target must be empty (expired records not yet swept count as absent). `--force` replaces
  * whatever it holds instead, in the same transaction as the import, so a failure still leaves the
  * old contents in place.
+ *
+ * The command records itself in the target's audit log (`audit`): an `import` entry after a
+ * successful import, an `import-rejected` entry (the error, and the file's path, size, SHA-256 and
+ * header) after a refusal. The audit log is not data: its entries do not make the target
+ * non-empty, and the import keeps them, after the file's own audit entries, in its transaction
+ * (`ImportOptions.keepStream`). So fixing a refused file and importing it again needs no --force.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { AUDIT_STREAM, countOutsideAudit } from '../../audit.js';
 import type { ImportCounts } from '../../engine/driver.js';
 import { readExportPages, verifyExportFile } from '../../engine/dump-file.js';
 import type { ExportHeader } from '../../engine/dump-format.js';
@@ -26,15 +33,24 @@ import {
   withStorageOptions,
 } from '../options.js';
 import { createProgress } from '../progress.js';
+import { countsData, errorData, fileFacts, headerData, recordAudit } from './audit-entries.js';
 
 export interface ImportCommandOptions {
   /** Replace what the store holds (atomically, with the import). Default false: refuse a non-empty store. */
   readonly force?: boolean;
+  /**
+   * Record the import in the store's audit log and keep the entries already there (see the module
+   * comment). The CLI always does; off by default, so that a caller of the function gets a store
+   * holding exactly the file's records.
+   */
+  readonly audit?: boolean;
 }
 
 export interface ImportReport {
   readonly header: ExportHeader;
   readonly counts: ImportCounts;
+  /** With force: what the store held just before (outside the audit log, when auditing). */
+  readonly replaced: ImportCounts | undefined;
 }
 
 /** Verifies `file`, then imports it into `store`; progress on `output.err`, the summary on `output.out`. */
@@ -45,16 +61,63 @@ export async function runImport(
   options: ImportCommandOptions = {},
 ): Promise<ImportReport> {
   const path = resolve(file);
-  // Checked first so a refusal is quick; the import checks again, atomically.
   const force = options.force === true;
-  if (!force) {
-    const existing = await store.countRecords();
-    if (!isEmptyCounts(existing)) {
-      throw new SavepointError(
-        'VERSION_CONFLICT',
-        `The target store (${store.driverName}) is not empty: it holds ${describeCounts(existing)}. Import into an empty store, or pass --force to replace everything it holds (in one transaction with the import).`,
-      );
-    }
+  if (options.audit !== true) return importFile(store, path, file, output, { force, audit: false });
+  let report: ImportReport;
+  try {
+    report = await importFile(store, path, file, output, { force, audit: true });
+  } catch (error) {
+    const facts = await fileFacts(path);
+    await recordAudit(
+      store,
+      'import-rejected',
+      {
+        file: path,
+        size: facts.size,
+        sha256: facts.sha256,
+        header: facts.header === null ? null : headerData(facts.header),
+        force,
+        ...errorData(error),
+      },
+      output,
+    );
+    throw error;
+  }
+  const { header, counts, replaced } = report;
+  await recordAudit(
+    store,
+    'import',
+    {
+      file: path,
+      formatVersion: header.formatVersion,
+      exportedAt: header.exportedAt,
+      exportedFrom: header.driver,
+      checksum: header.checksum,
+      counts: countsData(counts),
+      force,
+      replaced: replaced === undefined ? null : countsData(replaced),
+    },
+    output,
+  );
+  return report;
+}
+
+async function importFile(
+  store: Store,
+  path: string,
+  file: string,
+  output: CommandOutput,
+  options: { readonly force: boolean; readonly audit: boolean },
+): Promise<ImportReport> {
+  const { force, audit } = options;
+  // Checked first so a refusal is quick; the import checks again, atomically.
+  const existing = audit ? await countOutsideAudit(store) : await store.countRecords();
+  if (!force && !isEmptyCounts(existing)) {
+    throw new SavepointError(
+      'VERSION_CONFLICT',
+      `The target store (${store.driverName}) is not empty: it holds ${describeCounts(existing)}${audit ? ' (audit log entries do not count)' : ''}. Import into an empty store, or pass --force to replace everything it holds (in one transaction with the import).`,
+      { details: { ...existing } },
+    );
   }
   const verifying = createProgress({ label: 'verifying', unit: 'records', stream: output.err });
   let header: ExportHeader;
@@ -71,7 +134,7 @@ export async function runImport(
   try {
     counts = await store.importRecords(
       readExportPages(path, header, (records) => importing.update(records)),
-      { replace: force },
+      audit ? { replace: force, keepStream: AUDIT_STREAM } : { replace: force },
     );
   } finally {
     importing.stop();
@@ -80,8 +143,16 @@ export async function runImport(
     output.out,
     `imported ${total} record${total === 1 ? '' : 's'} (${describeCounts(counts)}) from ${file}, exported at ${header.exportedAt} from ${header.driver}${force ? '; the previous contents were replaced' : ''}`,
   );
-  return { header, counts };
+  return { header, counts, replaced: force ? existing : undefined };
 }
+
+const HELP_AFTER = `
+Every run is recorded in the store's audit log (GET /v1/admin/audit): an "import" entry after a
+successful import (the file, its format version, checksum and counts, and with --force what was
+replaced), an "import-rejected" entry after a refusal (the error, and the file's path, size, SHA-256
+and header: the file itself is what to import again). Audit log entries do not make a store
+non-empty, and an import keeps them (with --force too), after the file's own audit entries, so a
+fixed file imports without --force. Nothing of a refused file is written.`;
 
 export function registerImport(program: Command): void {
   withStorageOptions(
@@ -89,11 +160,12 @@ export function registerImport(program: Command): void {
       .command('import')
       .description('verify an export file, then load it into an empty store in one transaction')
       .argument('<file>', 'an export written by savepoint export')
-      .option('--force', 'replace whatever the store holds (in the same transaction as the import)'),
+      .option('--force', 'replace whatever the store holds (in the same transaction as the import)')
+      .addHelpText('after', HELP_AFTER),
   ).action(async (file: string, flags: StorageFlags & { force?: boolean }) => {
     const savepoint = await openConfiguredSavepoint(configFrom(flags));
     try {
-      await runImport(savepoint.store, file, processOutput, { force: flags.force === true });
+      await runImport(savepoint.store, file, processOutput, { force: flags.force === true, audit: true });
     } finally {
       await savepoint.close();
     }

@@ -14,13 +14,20 @@
  * Stop the servers writing to the source first: writes made after the snapshot are not copied.
  * `--to-redis` opens the target through the Redis layer, so the import empties that Redis's cache
  * (use it when the new deployment's Redis may hold entries from an earlier store).
+ *
+ * As with `savepoint import`, the target's audit log is not data: its entries do not make the
+ * target non-empty and are kept, after the source's own audit entries, in the copy's transaction
+ * (`ImportOptions.keepStream`); the verification leaves them out. A `migrate` entry (or
+ * `migrate-rejected`, with the error) is appended to the target's audit log afterwards.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { AUDIT_STREAM, countOutsideAudit } from '../../audit.js';
 import { type Config, maskUrl } from '../../config.js';
 import type { ImportCounts, RecordDump } from '../../engine/driver.js';
 import { DumpDigest, digestOf } from '../../engine/dump-format.js';
+import { withoutKeptEvents } from '../../engine/dump-import.js';
 import { describeCounts, isEmptyCounts, sameCounts, totalOf } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
 import { invalidInput, SavepointError } from '../../errors.js';
@@ -36,6 +43,7 @@ import {
   withStorageOptions,
 } from '../options.js';
 import { createProgress } from '../progress.js';
+import { countsData, errorData, recordAudit } from './audit-entries.js';
 import { assertStoreExists } from './export.js';
 
 export interface MigrateCommandOptions {
@@ -43,6 +51,14 @@ export interface MigrateCommandOptions {
   readonly force?: boolean;
   /** The instant records are judged live at, on both sides; default the source's clock. */
   readonly now?: number;
+  /**
+   * Record the copy in the target's audit log and keep the entries already there (see the module
+   * comment). The CLI always does; off by default, so that a caller of the function gets a target
+   * holding exactly the source's records.
+   */
+  readonly audit?: boolean;
+  /** How the audit entries name the source (the CLI: its URL, password masked); default its driver. */
+  readonly from?: string;
 }
 
 export interface MigrateReport {
@@ -50,6 +66,8 @@ export interface MigrateReport {
   /** The checksum both sides' canonical record streams hash to. */
   readonly checksum: string;
   readonly seconds: number;
+  /** With force: what the target held just before (outside the audit log, when auditing). */
+  readonly replaced: ImportCounts | undefined;
 }
 
 /** Copies `source` into `target` and verifies the copy; progress on `output.err`, the summary on `output.out`. */
@@ -59,31 +77,72 @@ export async function runMigrate(
   output: CommandOutput = processOutput,
   options: MigrateCommandOptions = {},
 ): Promise<MigrateReport> {
+  if (options.audit !== true) return copyAndVerify(source, target, output, options, false);
+  const force = options.force === true;
+  const from = options.from ?? source.driverName;
+  let report: MigrateReport;
+  try {
+    report = await copyAndVerify(source, target, output, options, true);
+  } catch (error) {
+    const data = { from, sourceDriver: source.driverName, force, ...errorData(error) };
+    await recordAudit(target, 'migrate-rejected', data, output);
+    throw error;
+  }
+  await recordAudit(
+    target,
+    'migrate',
+    {
+      from,
+      sourceDriver: source.driverName,
+      counts: countsData(report.counts),
+      checksum: report.checksum,
+      force,
+      replaced: report.replaced === undefined ? null : countsData(report.replaced),
+    },
+    output,
+  );
+  return report;
+}
+
+async function copyAndVerify(
+  source: Store,
+  target: Store,
+  output: CommandOutput,
+  options: MigrateCommandOptions,
+  audit: boolean,
+): Promise<MigrateReport> {
   const started = performance.now();
   const now = options.now ?? source.now();
   const force = options.force === true;
-  if (!force) {
-    const existing = await target.countRecords({ now });
-    if (!isEmptyCounts(existing)) {
-      throw new SavepointError(
-        'VERSION_CONFLICT',
-        `The target store (${target.driverName}) is not empty: it holds ${describeCounts(existing)}. Migrate into an empty store, or pass --force to replace everything it holds (in one transaction with the copy).`,
-      );
-    }
+  const existing = audit ? await countOutsideAudit(target, { now }) : await target.countRecords({ now });
+  if (!force && !isEmptyCounts(existing)) {
+    throw new SavepointError(
+      'VERSION_CONFLICT',
+      `The target store (${target.driverName}) is not empty: it holds ${describeCounts(existing)}${audit ? ' (audit log entries do not count)' : ''}. Migrate into an empty store, or pass --force to replace everything it holds (in one transaction with the copy).`,
+      { details: { ...existing } },
+    );
   }
   const expected = totalOf(await source.countRecords({ now }));
   const digest = new DumpDigest();
+  /** The source's head of the audit stream, if it has one: the target's entries past it are its own. */
+  let sourceAuditHead: number | undefined;
   const copying = createProgress({ label: 'copying', unit: 'records', total: expected, stream: output.err });
   async function* copied(): AsyncGenerator<readonly RecordDump[]> {
     for await (const page of source.exportRecords({ now })) {
-      for (const record of page) digest.add(record);
+      for (const record of page) {
+        digest.add(record);
+        if (record.kind === 'stream' && record.stream === AUDIT_STREAM) sourceAuditHead = record.head;
+      }
       yield page;
       copying.update(digest.count, Math.max(digest.count, expected));
     }
   }
   let counts: ImportCounts;
   try {
-    counts = await target.importRecords(copied(), { replace: force });
+    counts = await target.importRecords(
+      copied(),
+      audit ? { replace: force, keepStream: AUDIT_STREAM } : { replace: force },
+    );
   } finally {
     copying.stop();
   }
@@ -95,8 +154,12 @@ export async function runMigrate(
     stream: output.err,
   });
   let check: { readonly counts: ImportCounts; readonly checksum: string };
+  // The copy is what must match: the target's own audit entries, kept by the import, are left out.
+  const targetRecords = audit
+    ? withoutKeptEvents(target.exportRecords({ now }), AUDIT_STREAM, sourceAuditHead)
+    : target.exportRecords({ now });
   try {
-    check = await digestOf(target.exportRecords({ now }), (records) => verifying.update(records));
+    check = await digestOf(targetRecords, (records) => verifying.update(records));
   } finally {
     verifying.stop();
   }
@@ -112,7 +175,7 @@ export async function runMigrate(
     output.out,
     `migrated ${total} record${total === 1 ? '' : 's'} (${describeCounts(counts)}) from ${source.driverName} to ${target.driverName} in ${seconds.toFixed(1)} s; verified: both hash to ${copy.checksum}`,
   );
-  return { counts, checksum: copy.checksum, seconds };
+  return { counts, checksum: copy.checksum, seconds, replaced: force ? existing : undefined };
 }
 
 /** A URL's identity for "is this the same store": SQLite by absolute path, others as written. */
@@ -138,6 +201,12 @@ export async function openMigrationTarget(
   });
 }
 
+const HELP_AFTER = `
+Every run is recorded in the target's audit log (GET /v1/admin/audit): a "migrate" entry after a
+verified copy (the source, counts, checksum, and with --force what was replaced), a
+"migrate-rejected" entry after a refusal or a failed verification (the error). Audit log entries
+do not make the target non-empty, and the copy keeps them, after the source's own audit entries.`;
+
 export function registerMigrate(program: Command): void {
   withStorageOptions(
     program
@@ -147,7 +216,8 @@ export function registerMigrate(program: Command): void {
       )
       .requiredOption('--to <url>', 'the target: postgres://user@host/db[?schema=name] or sqlite:<path>')
       .option('--to-redis <url>', 'open the target through this Redis, emptying its cache after the copy')
-      .option('--force', 'replace whatever the target holds (in the same transaction as the copy)'),
+      .option('--force', 'replace whatever the target holds (in the same transaction as the copy)')
+      .addHelpText('after', HELP_AFTER),
   ).action(async (flags: StorageFlags & { to: string; toRedis?: string; force?: boolean }) => {
     const config = configFrom(flags);
     assertStoreExists(config);
@@ -155,7 +225,11 @@ export function registerMigrate(program: Command): void {
     try {
       const target = await openMigrationTarget(flags.to, config, flags.toRedis);
       try {
-        await runMigrate(source.store, target.store, processOutput, { force: flags.force === true });
+        await runMigrate(source.store, target.store, processOutput, {
+          force: flags.force === true,
+          audit: true,
+          from: maskUrl(config.databaseUrl),
+        });
       } finally {
         await target.close();
       }
