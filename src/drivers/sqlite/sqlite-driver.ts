@@ -65,6 +65,12 @@ export interface SqliteDriverOptions {
    * can still be removed to make room (see `storage-reserve.ts`).
    */
   readonly reserveBytes?: number;
+  /**
+   * Copy the WAL into the database from a worker thread once the store is busy (default true), so
+   * that the event loop does not stall for each checkpoint (see `wal-checkpointer.ts`). False
+   * leaves every checkpoint to SQLite on this connection.
+   */
+  readonly offThreadCheckpoints?: boolean;
   /** Hears the storage reserve's warnings (released, not created); default: written to stderr. */
   readonly log?: (line: string) => void;
 }
@@ -142,7 +148,12 @@ export class SqliteDriver implements Driver {
   readonly #closing = new AbortController();
 
   /** Wraps a connection that is already configured and migrated; use {@link openSqliteDriver}. */
-  constructor(db: Database.Database, recovery?: StartupRecovery, reserve: SqliteReserveParts = {}) {
+  constructor(
+    db: Database.Database,
+    recovery?: StartupRecovery,
+    reserve: SqliteReserveParts = {},
+    offThreadCheckpoints = true,
+  ) {
     this.#db = db;
     this.#reserve = reserve.reserve;
     this.#log = reserve.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -158,7 +169,7 @@ export class SqliteDriver implements Driver {
     this.#streams = new StreamTable(db);
     this.#boards = new BoardTable(db);
     this.#watcher = new DataVersionWatcher(db);
-    this.#checkpointer = persistent ? new WalCheckpointer(db.name) : undefined;
+    this.#checkpointer = persistent && offThreadCheckpoints ? new WalCheckpointer(db.name) : undefined;
     this.#applyIsolated = db.transaction((commit: PreparedCommit) => this.#applyCommit(commit));
     this.#applyAll = db.transaction((batch, outcomes) => {
       for (let index = 0; index < batch.length; index++) {
@@ -173,7 +184,7 @@ export class SqliteDriver implements Driver {
           outcomes[index] = error;
         }
       }
-      this.#streams.settle();
+      this.#streams.settleIfFull();
     });
     this.#readDocuments = db.transaction((collection: string, keys: readonly string[], now: number) => {
       const found: StoredDocument[] = [];
@@ -573,7 +584,12 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
         );
       }
     }
-    return new SqliteDriver(db, recovery, { reserve: openReserve(options.path, reserveBytes, log), log });
+    return new SqliteDriver(
+      db,
+      recovery,
+      { reserve: openReserve(options.path, reserveBytes, log), log },
+      options.offThreadCheckpoints ?? true,
+    );
   } catch (error) {
     db?.close();
     throw translateSqliteError(error, `Cannot open the SQLite database ${options.path}`);

@@ -3,16 +3,12 @@
  * stream reads as empty and is cleared by the next append, so seqs restart at 1 exactly as they
  * would after a sweep.
  *
- * Events live in two tables. Appends go to `recent_events`, in arrival order; once it holds about
- * {@link SETTLE_AT} events, {@link StreamTable.settle} moves them, sorted by stream, into `events`,
- * keyed by `(stream_id, seq)`. A stream's settled events all come before its recent ones, so a read
- * is an ordered merge of two index ranges. Why: a group commit appending to a hundred streams would
- * otherwise rewrite the tail page of each of them, and WAL writes cost a system call per page;
- * settling in bulk writes each stream's tail page once per many events.
- *
- * A settle is a pass over the buffered streams in id order, {@link SETTLE_CHUNK} events at a time,
- * one chunk per write batch: moving 32,768 events at once held the event loop for about 60 ms.
- * Every chunk takes all buffered events of its streams, so each stream still moves in one piece.
+ * Events live in two tables. Appends go to `recent_events`, in arrival order; once it holds
+ * {@link SETTLE_AT} events, {@link StreamTable.settleIfFull} moves them all, sorted by stream, into
+ * `events`, keyed by `(stream_id, seq)`. A stream's settled events all come before its recent ones,
+ * so a read is an ordered merge of two index ranges. Why: a group commit appending to a hundred
+ * streams would otherwise rewrite the tail page of each of them, and WAL writes cost a system call
+ * per page; settling in bulk writes each stream's tail page once per many events.
  */
 import type Database from 'better-sqlite3';
 import { checkStreamHead } from '../../engine/conditions.js';
@@ -47,8 +43,6 @@ const LIVE = '(expires_at IS NULL OR expires_at > ?)';
  * a settle adds about 60 ms to the batch that triggers it.
  */
 export const SETTLE_AT = 32_768;
-/** Events moved per write batch while a settle pass runs (at least twice what the batch appended). */
-export const SETTLE_CHUNK = 2_048;
 
 export class StreamTable {
   readonly #select: Database.Statement<[string], StreamRow>;
@@ -63,13 +57,8 @@ export class StreamTable {
     EventRow
   >;
   readonly #bufferedEvents: Database.Statement<[], number | null>;
-  readonly #chunkEnd: Database.Statement<[number, number], number>;
-  readonly #settleRange: Database.Statement<[number, number]>;
-  readonly #clearRange: Database.Statement<[number, number]>;
-  /** The last stream id a running settle pass has moved; `undefined` between passes. */
-  #settledThrough: number | undefined;
-  /** Events appended since the last {@link settle}: a chunk must outpace them. */
-  #appendedInBatch = 0;
+  readonly #settle: Database.Statement<[]>;
+  readonly #clearBuffer: Database.Statement<[]>;
   readonly #liveHead: Database.Statement<[string, number], number>;
   readonly #expireLive: Database.Statement<[number | null, string, number]>;
   readonly #selectExpired: Database.Statement<[number, number], number>;
@@ -96,22 +85,12 @@ export class StreamTable {
       UNION ALL
       SELECT seq, type, data, at FROM recent_events WHERE stream_id = (SELECT id FROM live) AND seq > @after
       ORDER BY seq LIMIT @limit`);
-    // Rowids follow arrival order and a pass removes the older events, so the span from the oldest
-    // to the newest rowid is about the buffer's size: two index lookups where COUNT(*) reads it all.
-    this.#bufferedEvents = db
-      .prepare<[], number | null>(
-        'SELECT (SELECT MAX(rowid) FROM recent_events) - (SELECT MIN(rowid) FROM recent_events) + 1',
-      )
-      .pluck();
-    this.#chunkEnd = db
-      .prepare<[number, number], number>(
-        'SELECT stream_id FROM recent_events WHERE stream_id > ? ORDER BY stream_id, seq LIMIT 1 OFFSET ?',
-      )
-      .pluck();
-    this.#settleRange = db.prepare(
-      'INSERT INTO events SELECT stream_id, seq, type, data, at FROM recent_events WHERE stream_id > ? AND stream_id <= ? ORDER BY stream_id, seq',
+    // Rowids count up from 1 after each settle empties the table, so the largest is the buffer's size.
+    this.#bufferedEvents = db.prepare<[], number | null>('SELECT MAX(rowid) FROM recent_events').pluck();
+    this.#settle = db.prepare(
+      'INSERT INTO events SELECT stream_id, seq, type, data, at FROM recent_events ORDER BY stream_id, seq',
     );
-    this.#clearRange = db.prepare('DELETE FROM recent_events WHERE stream_id > ? AND stream_id <= ?');
+    this.#clearBuffer = db.prepare('DELETE FROM recent_events');
     this.#liveHead = db
       .prepare<[string, number], number>(`SELECT head FROM streams WHERE name = ? AND ${LIVE}`)
       .pluck();
@@ -156,7 +135,6 @@ export class StreamTable {
       if (!live) this.#clearEvents(streamId);
       this.#setHead.run(head + count, expiresAt, streamId);
     }
-    this.#appendedInBatch += count;
     const events = new Array<StreamEvent>(count);
     for (let index = 0; index < count; index++) {
       const event = op.events[index] as PreparedAppend['events'][number];
@@ -197,23 +175,11 @@ export class StreamTable {
     return this.#anyExpired.get(now) !== undefined;
   }
 
-  /**
-   * Once about {@link SETTLE_AT} events are buffered, moves the next chunk of streams' events into
-   * `events`; call at the end of every write transaction. A pass cut short (a rolled-back batch, a
-   * restart) leaves events buffered, where reads find them, for the next pass.
-   */
-  settle(): void {
-    const chunk = Math.max(SETTLE_CHUNK, 2 * this.#appendedInBatch);
-    this.#appendedInBatch = 0;
-    if (this.#settledThrough === undefined) {
-      if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return;
-      this.#settledThrough = 0;
-    }
-    const from = this.#settledThrough;
-    const through = this.#chunkEnd.get(from, chunk) ?? Number.MAX_SAFE_INTEGER;
-    this.#settleRange.run(from, through);
-    this.#clearRange.run(from, through);
-    this.#settledThrough = through === Number.MAX_SAFE_INTEGER ? undefined : through;
+  /** Moves buffered events into `events` once there are {@link SETTLE_AT}; call in a write transaction. */
+  settleIfFull(): void {
+    if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return;
+    this.#settle.run();
+    this.#clearBuffer.run();
   }
 
   #remove(id: number): void {
