@@ -3,11 +3,13 @@
  * Every figure comes with a baseline measured in the same run; see bench/RESULTS.md.
  * Set BENCH_SCALE=0.1 for a quick smoke run.
  */
+
 import { cpus, totalmem } from 'node:os';
 import { benchRedisCache } from './cache/cache.js';
 import { benchLeaderboards } from './domains/leaderboards.js';
 import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
 import { benchBoards } from './engine/boards.js';
+import { benchCheckpoints } from './engine/checkpoints.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
 import { benchGames } from './games/games.js';
@@ -25,6 +27,7 @@ const groups: Record<string, () => Promise<void>> = {
     await benchAppends(n(20_000), n(200_000));
     await benchBoards(n(1_000_000), n(5_000));
     await benchOpenTime(n(1_000_000));
+    await benchCheckpoints(Math.max(5, Math.round(30 * scale)));
   },
   http: async () => {
     await benchHttp(n(1_000_000), 10);
