@@ -4,40 +4,15 @@
  * check runs in a worker thread on its own read-only connection (see `integrity-job.ts`); the
  * answers, and their wording, are the ones the same check gives on the caller's thread.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SavepointError } from '../../errors.js';
 import { type IntegrityAnswer, type IntegrityJob, runIntegrityJob } from './integrity-job.js';
+import { startSiblingWorker } from './sibling-worker.js';
 import { translateSqliteError } from './sqlite-errors.js';
-
-interface WorkerEntry {
-  /** A file to run, or (with `eval`) the source of a CommonJS script. */
-  readonly entry: URL | string;
-  readonly eval: boolean;
-}
-
-/**
- * The build runs `integrity-worker.js`, compiled beside this file. From the TypeScript sources
- * (Vitest, tsx) the entry is `integrity-worker.ts`, and a worker thread inherits neither the loader
- * that let its parent import TypeScript nor, on Node 20, an `--import` of one; tsx's `require` hook
- * does work inside the thread (tsx is a dev dependency, installed wherever the sources run).
- */
-function workerEntry(): WorkerEntry {
-  const here = import.meta.url;
-  if (!fileURLToPath(here).endsWith('.ts'))
-    return { entry: new URL('./integrity-worker.js', here), eval: false };
-  const tsx = createRequire(here).resolve('tsx/cjs');
-  const entry = fileURLToPath(new URL('./integrity-worker.ts', here));
-  return { entry: `require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(entry)});`, eval: true };
-}
 
 function runInWorker(job: IntegrityJob, signal: AbortSignal | undefined): Promise<IntegrityAnswer> {
   return new Promise((resolve, reject) => {
-    const entry = workerEntry();
-    // Never the process's own flags: `node --input-type=module -e …` or a test runner's stop a worker.
-    const worker = new Worker(entry.entry, { eval: entry.eval, workerData: job, execArgv: [] });
+    const worker = startSiblingWorker('integrity-worker', job);
     let answer: IntegrityAnswer | undefined;
     let failure: unknown;
     const abort = (): void => {

@@ -11,40 +11,19 @@
  * stays as small as before, which the storage reserve (storage-reserve.ts) is sized for.
  * Small and short-lived stores (tests, CLI commands) never start a thread.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from './sibling-worker.js';
 
 /** Committed batches after which the worker starts. */
 export const WORKER_AFTER_BATCHES = 256;
 /** How often the worker checkpoints. A passive checkpoint with nothing to copy costs microseconds. */
 export const CHECKPOINT_INTERVAL_MS = 50;
 
-/**
- * The worker's code. It is passed as source (`eval`), not as a file, so the same code runs from the
- * compiled package and from the TypeScript sources under Vitest; it is plain JavaScript for that
- * reason, and kept to the one loop. PASSIVE never waits for the writer or readers: what it cannot
- * copy now, the next round copies.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driverModule);
-const db = new Database(workerData.file, { fileMustExist: true });
-const checkpoint = () => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch (error) {
-    parentPort.postMessage({ failed: String(error && error.message) });
-    clearInterval(timer);
-    db.close();
-  }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
-`;
+/** What the worker (`wal-checkpoint-worker.ts`) is started with. */
+export interface CheckpointWorkerData {
+  readonly file: string;
+  readonly intervalMs: number;
+}
 
 export class WalCheckpointer {
   readonly #file: string;
@@ -80,16 +59,8 @@ export class WalCheckpointer {
   #start(): void {
     let worker: Worker;
     try {
-      worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        // Never the process's own flags: `--input-type=module` would run this CommonJS source as a module.
-        execArgv: [],
-        workerData: {
-          file: this.#file,
-          driverModule: createRequire(import.meta.url).resolve('better-sqlite3'),
-          intervalMs: CHECKPOINT_INTERVAL_MS,
-        },
-      });
+      const data: CheckpointWorkerData = { file: this.#file, intervalMs: CHECKPOINT_INTERVAL_MS };
+      worker = startSiblingWorker('wal-checkpoint-worker', data);
     } catch {
       // No thread (resource limits): SQLite keeps checkpointing on the main connection.
       this.#stopped = true;
