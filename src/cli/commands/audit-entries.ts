@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { type AuditType, appendAudit } from '../../audit.js';
+import { type AuditType, appendAudit, countOutsideAudit } from '../../audit.js';
 import type { ImportCounts } from '../../engine/driver.js';
 import { decodeHeader, type ExportHeader, HEADER_BYTES } from '../../engine/dump-format.js';
+import { describeCounts, isEmptyCounts } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
 import type { JsonObject } from '../../engine/types.js';
-import { toSavepointError } from '../../errors.js';
+import { SavepointError, toSavepointError } from '../../errors.js';
 import { type CommandOutput, say } from '../options.js';
 
 /** Bytes read at a time while hashing a file. */
@@ -110,4 +111,60 @@ export async function recordAudit(
       `warning: could not write the ${type} entry to the audit log: ${toSavepointError(error).message}`,
     );
   }
+}
+
+/**
+ * Runs a load (`import`, `migrate`) and records its outcome in `store`'s audit log: `<type>` with
+ * `succeeded(result)` after it, or `<type>-rejected` with `rejected()` and the error, before the
+ * error goes on to the caller.
+ */
+export async function audited<T>(
+  store: Store,
+  type: 'import' | 'migrate',
+  output: CommandOutput,
+  entries: { readonly succeeded: (result: T) => JsonObject; readonly rejected: () => Promise<JsonObject> },
+  load: () => Promise<T>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await load();
+  } catch (error) {
+    await recordAudit(
+      store,
+      `${type}-rejected`,
+      { ...(await entries.rejected()), ...errorData(error) },
+      output,
+    );
+    throw error;
+  }
+  await recordAudit(store, type, entries.succeeded(result), output);
+  return result;
+}
+
+/**
+ * Refuses a target that holds records, unless `force` (then the load replaces them). With `audit`,
+ * the audit log's entries do not count: they are about the store, not its data. A quick check
+ * before a long verification; the load checks again, atomically.
+ */
+export async function assertEmptyTarget(
+  store: Store,
+  options: {
+    readonly force: boolean;
+    readonly audit: boolean;
+    readonly now?: number;
+    readonly what: 'Import' | 'Migrate';
+  },
+): Promise<ImportCounts> {
+  const { now } = options;
+  const existing = options.audit
+    ? await countOutsideAudit(store, now === undefined ? {} : { now })
+    : await store.countRecords(now === undefined ? {} : { now });
+  if (!options.force && !isEmptyCounts(existing)) {
+    throw new SavepointError(
+      'VERSION_CONFLICT',
+      `The target store (${store.driverName}) is not empty: it holds ${describeCounts(existing)}${options.audit ? ' (audit log entries do not count)' : ''}. ${options.what} into an empty store, or pass --force to replace everything it holds (in one transaction with the ${options.what === 'Import' ? 'import' : 'copy'}).`,
+      { details: { ...existing } },
+    );
+  }
+  return existing;
 }

@@ -16,13 +16,12 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AUDIT_STREAM, countOutsideAudit } from '../../audit.js';
+import { AUDIT_STREAM } from '../../audit.js';
 import type { ImportCounts } from '../../engine/driver.js';
 import { readExportPages, verifyExportFile } from '../../engine/dump-file.js';
 import type { ExportHeader } from '../../engine/dump-format.js';
-import { describeCounts, isEmptyCounts, totalOf } from '../../engine/dump-order.js';
+import { describeCounts, totalOf } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
-import { SavepointError } from '../../errors.js';
 import {
   type CommandOutput,
   configFrom,
@@ -33,7 +32,7 @@ import {
   withStorageOptions,
 } from '../options.js';
 import { createProgress } from '../progress.js';
-import { countsData, errorData, fileFacts, headerData, recordAudit } from './audit-entries.js';
+import { assertEmptyTarget, audited, countsData, fileFacts, headerData } from './audit-entries.js';
 
 export interface ImportCommandOptions {
   /** Replace what the store holds (atomically, with the import). Default false: refuse a non-empty store. */
@@ -63,43 +62,29 @@ export async function runImport(
   const path = resolve(file);
   const force = options.force === true;
   if (options.audit !== true) return importFile(store, path, file, output, { force, audit: false });
-  let report: ImportReport;
-  try {
-    report = await importFile(store, path, file, output, { force, audit: true });
-  } catch (error) {
-    const facts = await fileFacts(path);
-    await recordAudit(
-      store,
-      'import-rejected',
-      {
-        file: path,
-        size: facts.size,
-        sha256: facts.sha256,
-        header: facts.header === null ? null : headerData(facts.header),
-        force,
-        ...errorData(error),
-      },
-      output,
-    );
-    throw error;
-  }
-  const { header, counts, replaced } = report;
-  await recordAudit(
+  return audited(
     store,
     'import',
-    {
-      file: path,
-      formatVersion: header.formatVersion,
-      exportedAt: header.exportedAt,
-      exportedFrom: header.driver,
-      checksum: header.checksum,
-      counts: countsData(counts),
-      force,
-      replaced: replaced === undefined ? null : countsData(replaced),
-    },
     output,
+    {
+      succeeded: ({ header, counts, replaced }) => ({
+        file: path,
+        formatVersion: header.formatVersion,
+        exportedAt: header.exportedAt,
+        exportedFrom: header.driver,
+        checksum: header.checksum,
+        counts: countsData(counts),
+        force,
+        replaced: replaced === undefined ? null : countsData(replaced),
+      }),
+      rejected: async () => {
+        const facts = await fileFacts(path);
+        const header = facts.header === null ? null : headerData(facts.header);
+        return { file: path, size: facts.size, sha256: facts.sha256, header, force };
+      },
+    },
+    () => importFile(store, path, file, output, { force, audit: true }),
   );
-  return report;
 }
 
 async function importFile(
@@ -110,15 +95,7 @@ async function importFile(
   options: { readonly force: boolean; readonly audit: boolean },
 ): Promise<ImportReport> {
   const { force, audit } = options;
-  // Checked first so a refusal is quick; the import checks again, atomically.
-  const existing = audit ? await countOutsideAudit(store) : await store.countRecords();
-  if (!force && !isEmptyCounts(existing)) {
-    throw new SavepointError(
-      'VERSION_CONFLICT',
-      `The target store (${store.driverName}) is not empty: it holds ${describeCounts(existing)}${audit ? ' (audit log entries do not count)' : ''}. Import into an empty store, or pass --force to replace everything it holds (in one transaction with the import).`,
-      { details: { ...existing } },
-    );
-  }
+  const existing = await assertEmptyTarget(store, { force, audit, what: 'Import' });
   const verifying = createProgress({ label: 'verifying', unit: 'records', stream: output.err });
   let header: ExportHeader;
   try {

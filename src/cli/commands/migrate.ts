@@ -23,12 +23,12 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AUDIT_STREAM, countOutsideAudit } from '../../audit.js';
+import { AUDIT_STREAM } from '../../audit.js';
 import { type Config, maskUrl } from '../../config.js';
 import type { ImportCounts, RecordDump } from '../../engine/driver.js';
 import { DumpDigest, digestOf } from '../../engine/dump-format.js';
 import { withoutKeptEvents } from '../../engine/dump-import.js';
-import { describeCounts, isEmptyCounts, sameCounts, totalOf } from '../../engine/dump-order.js';
+import { describeCounts, sameCounts, totalOf } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
 import { invalidInput, SavepointError } from '../../errors.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
@@ -43,7 +43,7 @@ import {
   withStorageOptions,
 } from '../options.js';
 import { createProgress } from '../progress.js';
-import { countsData, errorData, recordAudit } from './audit-entries.js';
+import { assertEmptyTarget, audited, countsData } from './audit-entries.js';
 import { assertStoreExists } from './export.js';
 
 export interface MigrateCommandOptions {
@@ -80,28 +80,23 @@ export async function runMigrate(
   if (options.audit !== true) return copyAndVerify(source, target, output, options, false);
   const force = options.force === true;
   const from = options.from ?? source.driverName;
-  let report: MigrateReport;
-  try {
-    report = await copyAndVerify(source, target, output, options, true);
-  } catch (error) {
-    const data = { from, sourceDriver: source.driverName, force, ...errorData(error) };
-    await recordAudit(target, 'migrate-rejected', data, output);
-    throw error;
-  }
-  await recordAudit(
+  return audited(
     target,
     'migrate',
-    {
-      from,
-      sourceDriver: source.driverName,
-      counts: countsData(report.counts),
-      checksum: report.checksum,
-      force,
-      replaced: report.replaced === undefined ? null : countsData(report.replaced),
-    },
     output,
+    {
+      succeeded: (report) => ({
+        from,
+        sourceDriver: source.driverName,
+        counts: countsData(report.counts),
+        checksum: report.checksum,
+        force,
+        replaced: report.replaced === undefined ? null : countsData(report.replaced),
+      }),
+      rejected: async () => ({ from, sourceDriver: source.driverName, force }),
+    },
+    () => copyAndVerify(source, target, output, options, true),
   );
-  return report;
 }
 
 async function copyAndVerify(
@@ -114,14 +109,7 @@ async function copyAndVerify(
   const started = performance.now();
   const now = options.now ?? source.now();
   const force = options.force === true;
-  const existing = audit ? await countOutsideAudit(target, { now }) : await target.countRecords({ now });
-  if (!force && !isEmptyCounts(existing)) {
-    throw new SavepointError(
-      'VERSION_CONFLICT',
-      `The target store (${target.driverName}) is not empty: it holds ${describeCounts(existing)}${audit ? ' (audit log entries do not count)' : ''}. Migrate into an empty store, or pass --force to replace everything it holds (in one transaction with the copy).`,
-      { details: { ...existing } },
-    );
-  }
+  const existing = await assertEmptyTarget(target, { force, audit, now, what: 'Migrate' });
   const expected = totalOf(await source.countRecords({ now }));
   const digest = new DumpDigest();
   /** The source's head of the audit stream, if it has one: the target's entries past it are its own. */
