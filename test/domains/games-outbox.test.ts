@@ -14,31 +14,10 @@ import { readAudit } from '../../src/audit.js';
 import { Games, type GamesOptions } from '../../src/domains/games/games.js';
 import { OUTBOX_DROP_AUDIT } from '../../src/domains/games/outbox.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import type { Driver } from '../../src/engine/driver.js';
 import { Store } from '../../src/engine/store.js';
 import { isSavepointError, SavepointError } from '../../src/errors.js';
 import { openSavepoint } from '../../src/savepoint.js';
-
-/** A driver whose commits fail with STORAGE_UNAVAILABLE while `outage.down` is set. */
-function flakyDriver(driver: Driver): { driver: Driver; outage: { down: boolean } } {
-  const outage = { down: false };
-  const overrides: Partial<Driver> = {
-    applyBatch: async (batch) => {
-      if (outage.down) throw new SavepointError('STORAGE_UNAVAILABLE', 'test: the storage is down');
-      return driver.applyBatch(batch);
-    },
-  };
-  // A Proxy, not Object.create: the driver's methods use private fields, so they keep their receiver.
-  const wrapped = new Proxy(driver, {
-    get(target, property) {
-      const override = (overrides as Record<PropertyKey, unknown>)[property];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { driver: wrapped, outage };
-}
+import { flakyDriver } from '../support/flaky-driver.js';
 
 const opened: Games[] = [];
 

@@ -8,32 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { gamesRoutes } from '../../src/domains/games/games.routes.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import type { Driver } from '../../src/engine/driver.js';
 import { Store } from '../../src/engine/store.js';
-import { SavepointError } from '../../src/errors.js';
 import { Savepoint } from '../../src/savepoint.js';
+import { flakyDriver } from '../support/flaky-driver.js';
 import { TEST_AUTH as auth, startTestServer, type TestServer } from '../support/http.js';
-
-/** A driver whose commits fail with STORAGE_UNAVAILABLE while `outage.down` is set. */
-function flakyDriver(driver: Driver): { driver: Driver; outage: { down: boolean } } {
-  const outage = { down: false };
-  const overrides: Partial<Driver> = {
-    applyBatch: async (batch) => {
-      if (outage.down) throw new SavepointError('STORAGE_UNAVAILABLE', 'test: the storage is down');
-      return driver.applyBatch(batch);
-    },
-  };
-  // A Proxy, not Object.create: the driver's methods use private fields, so they keep their receiver.
-  const wrapped = new Proxy(driver, {
-    get(target, property) {
-      const override = (overrides as Record<PropertyKey, unknown>)[property];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { driver: wrapped, outage };
-}
 
 describe('games outbox over HTTP', () => {
   let server: TestServer;
