@@ -70,6 +70,7 @@ class ServeProcess:
                 if line.startswith("listening on ") and not found:
                     found.append(line.split()[2])
                     listening.set()
+            process.stdout.close()
             listening.set()
 
         threading.Thread(target=read, daemon=True).start()
