@@ -136,7 +136,7 @@ class EventStream(Iterator[StreamEvent]):
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.max_retries = max_retries
-        #: How many times the stream has been opened again after the first time.
+        #: How many times the stream was opened again (successfully) after the first time.
         self.reconnects = 0
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -168,6 +168,11 @@ class EventStream(Iterator[StreamEvent]):
                 sock.shutdown(socket.SHUT_RDWR)  # Wakes a read blocked in another thread.
             except OSError:
                 pass
+        try:
+            # Runs the generator's cleanup (closing the connection) now rather than when collected.
+            self._events.close()
+        except ValueError:
+            pass  # Iterating in another thread: that thread sees the flag and cleans up itself.
 
     def __enter__(self) -> EventStream:
         return self
@@ -184,8 +189,6 @@ class EventStream(Iterator[StreamEvent]):
         failures = 0
         opened_before = False
         while not self._closed.is_set():
-            if opened_before:
-                self.reconnects += 1
             try:
                 connection, answer = self._open()
             except SavepointConnectionError as error:
@@ -196,6 +199,8 @@ class EventStream(Iterator[StreamEvent]):
                     raise
                 failures = self._pause(failures, error, error.retry_after)
                 continue
+            if opened_before:
+                self.reconnects += 1
             opened_before = True
             try:
                 for frame_or_beat in self._frames(answer):

@@ -42,9 +42,11 @@ class FakeServer:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                step: Step = drop
                 with fake._lock:
                     fake.seen.append(seen)
-                    step = fake.steps.pop(0) if fake.steps else drop
+                    if fake.steps:
+                        step = fake.steps.pop(0)
                 step(self, seen)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any  # noqa: N815
