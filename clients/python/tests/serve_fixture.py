@@ -24,7 +24,7 @@ CLIENT_ROOT = Path(__file__).resolve().parents[1]
 REPO_ROOT = CLIENT_ROOT.parents[1]
 MAIN = REPO_ROOT / "dist" / "cli" / "main.js"
 NODE = os.environ.get("SAVEPOINT_NODE", "node")
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 
 # The package is used from its source folder, as `PYTHONPATH=clients/python` would.
 if str(CLIENT_ROOT) not in sys.path:

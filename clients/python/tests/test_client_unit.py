@@ -175,7 +175,7 @@ class Stream(ScriptedTest):
         release = threading.Event()
         self.addCleanup(release.set)
         server = self.serve(stream(b"id: 7\nevent: a\ndata: 0\n\n", then_hold=release), stream(b"id: 8\nevent: b\ndata: 0\n\n"))
-        events = Client(server.url).games.follow("g", last_event_id=6, idle_timeout=0.3, retry_initial=0.01)
+        events = Client(server.url).games.follow("g", last_event_id=6, idle_timeout=1.0, retry_initial=0.01)
         self.assertEqual([next(events).seq, next(events).seq], [7, 8])
         events.close()
         self.assertEqual([seen.headers.get("last-event-id") for seen in server.seen], ["6", "7"])

@@ -13,7 +13,7 @@ from serve_fixture import ServeProcess, ServerTestCase, unique
 from savepoint_client import Client, EventStream, InvalidInput, NotFound, StreamEvent, TokenInvalid, Unauthorized
 
 #: How long a test waits for an event before failing (a deadline, not a measurement).
-WAIT = 20.0
+WAIT = 30.0
 
 
 class Consumer:
