@@ -86,16 +86,12 @@ class Games:
                 "expectedSeq": expected_seq,
             }
         )
-        answer = self._http.request(
-            "POST", self._path(game_id, "events"), body=body, idempotency_key=idempotency_key
-        )
+        answer = self._http.request("POST", self._path(game_id, "events"), body=body, idempotency_key=idempotency_key)
         return cast(AppendAnswer, answer.body)
 
     def events(self, game_id: str, *, after: int = 0, limit: int | None = None) -> list[GameEvent]:
         """One page of events with ``seq > after``, ascending (``limit`` 1-1000, default 100)."""
-        answer = self._http.request(
-            "GET", self._path(game_id, "events"), query={"after": after, "limit": limit}
-        )
+        answer = self._http.request("GET", self._path(game_id, "events"), query={"after": after, "limit": limit})
         return cast("list[GameEvent]", answer.body["events"])
 
     def restore(self, game_id: str) -> GameRecord:

@@ -74,9 +74,7 @@ class Leaderboards:
         )
         return cast(LeaderboardStanding, answer.body)
 
-    def remove(
-        self, board: str, member: str, *, period: str | None = None, idempotency_key: str | None = None
-    ) -> None:
+    def remove(self, board: str, member: str, *, period: str | None = None, idempotency_key: str | None = None) -> None:
         """Removes the member from the board (that period), whether or not it was there; an undefined
         board raises :class:`NotFound`."""
         self._http.request(

@@ -27,7 +27,9 @@ class Sessions:
     ) -> Session:
         """A new active session with a fresh UUID ``sessionId`` and version 1."""
         body = without_none({"state": state, "options": options})
-        return cast(Session, self._http.request("POST", "/v1/sessions", body=body, idempotency_key=idempotency_key).body)
+        return cast(
+            Session, self._http.request("POST", "/v1/sessions", body=body, idempotency_key=idempotency_key).body
+        )
 
     def get(self, session_id: str) -> Session | None:
         """The session, or ``None`` when there is none."""

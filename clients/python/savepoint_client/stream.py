@@ -14,7 +14,7 @@ import json
 import random
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -24,8 +24,10 @@ from .errors import SavepointConnectionError, SavepointError, error_for
 
 __all__ = ["EventStream", "StreamEvent"]
 
-#: Codes worth waiting out: the server or its storage is briefly away, or asks us to slow down.
-_RETRYABLE_CODES = frozenset({"STORAGE_UNAVAILABLE", "RATE_LIMITED", "INTERNAL"})
+
+def _worth_waiting_out(error: SavepointError) -> bool:
+    """5xx: the server, its storage or a proxy in front is briefly away. 429: asked to slow down."""
+    return error.status >= 500 or error.status == 429
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ class EventStream(Iterator[StreamEvent]):
     ) -> None:
         self.close()
 
-    def _run(self) -> Iterator[StreamEvent]:
+    def _run(self) -> Generator[StreamEvent, None, None]:
         failures = 0
         opened_before = False
         while not self._closed.is_set():
@@ -195,7 +197,7 @@ class EventStream(Iterator[StreamEvent]):
                 failures = self._pause(failures, error, None)
                 continue
             except SavepointError as error:
-                if error.code not in _RETRYABLE_CODES and error.status < 500:
+                if not _worth_waiting_out(error):
                     raise
                 failures = self._pause(failures, error, error.retry_after)
                 continue
@@ -214,7 +216,7 @@ class EventStream(Iterator[StreamEvent]):
             except (OSError, http.client.HTTPException) as error:
                 dropped: Exception = SavepointConnectionError(f"the event stream dropped: {error}")
             except SavepointError as error:
-                if error.code not in _RETRYABLE_CODES and error.status < 500:
+                if not _worth_waiting_out(error):
                     raise
                 dropped = error
             else:
@@ -237,8 +239,6 @@ class EventStream(Iterator[StreamEvent]):
             connection.connect()
             with self._lock:
                 self._socket = connection.sock
-            if self._closed.is_set():
-                raise SavepointConnectionError("closed")
             connection.request("GET", target, headers=headers)
             answer = connection.getresponse()
         except (OSError, http.client.HTTPException) as error:

@@ -118,7 +118,14 @@ def forward(upstream: str, *, lose_answer: bool) -> Step:
             return
         handler.send_response(upstream_answer.status)
         for name, value in upstream_answer.getheaders():
-            if name.lower() not in ("connection", "transfer-encoding", "content-length", "keep-alive", "date", "server"):
+            if name.lower() not in (
+                "connection",
+                "transfer-encoding",
+                "content-length",
+                "keep-alive",
+                "date",
+                "server",
+            ):
                 handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()

@@ -52,7 +52,17 @@ class ServeProcess:
         env = {"PATH": os.environ.get("PATH", ""), **self.env}
         log = open(self.data_dir / "serve-stderr.log", "a")  # noqa: SIM115 (owned by the process)
         process = subprocess.Popen(
-            [NODE, str(MAIN), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [
+                NODE,
+                str(MAIN),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -62,7 +62,13 @@ class CatalogTest(ServerTestCase):
 
             def seed(version: str, gold: int) -> None:
                 prices.write_text(
-                    json.dumps({"version": version, "updated_at": "2026-02-01T00:00:00Z", "data": [{"id": "gem", "gold": gold}]})
+                    json.dumps(
+                        {
+                            "version": version,
+                            "updated_at": "2026-02-01T00:00:00Z",
+                            "data": [{"id": "gem", "gold": gold}],
+                        }
+                    )
                 )
                 subprocess.run(
                     [NODE, str(MAIN), "seed", seed_dir, "--data-dir", str(self.server.data_dir)],

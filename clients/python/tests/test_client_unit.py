@@ -50,7 +50,9 @@ CODES = {
 
 
 def problem(status: int, code: str, detail: str = "what happened") -> bytes:
-    return json.dumps({"type": f"urn:savepoint:error:{code}", "title": "t", "status": status, "code": code, "detail": detail}).encode()
+    return json.dumps(
+        {"type": f"urn:savepoint:error:{code}", "title": "t", "status": status, "code": code, "detail": detail}
+    ).encode()
 
 
 class ScriptedTest(unittest.TestCase):
@@ -154,17 +156,28 @@ class Stream(ScriptedTest):
     def test_resumes_with_last_event_id_skips_repeats_and_parses_every_line_ending(self) -> None:
         server = self.serve(
             # Two events, then a frame cut off by the dropped connection: it must not be yielded.
-            stream(b": stream open\n\nid: 1\nevent: a\ndata: 1\n\nid: 2\nevent: b\ndata: {\"x\":\n", b"data: 2}\n\nid: 3\nevent: c\n"),
+            stream(
+                b': stream open\n\nid: 1\nevent: a\ndata: 1\n\nid: 2\nevent: b\ndata: {"x":\n',
+                b"data: 2}\n\nid: 3\nevent: c\n",
+            ),
             answer(503, problem(503, "STORAGE_UNAVAILABLE"), "application/problem+json", Retry_After="0"),
             # The replay repeats seq 2 (it must be skipped); CRLF and CR line endings; multi-line data.
-            stream(b"id: 2\r\nevent: b\r\ndata: {\"x\": 2}\r\n\r\nid: 3\revent: c\rdata: [1,\rdata: 2]\r\r", b"id: 4\nevent: d\ndata: null\n\n"),
+            stream(
+                b'id: 2\r\nevent: b\r\ndata: {"x": 2}\r\n\r\nid: 3\revent: c\rdata: [1,\rdata: 2]\r\r',
+                b"id: 4\nevent: d\ndata: null\n\n",
+            ),
         )
         events = Client(server.url, api_key="k").games.follow("g", retry_initial=0.01)
         got = [next(events) for _ in range(4)]
         events.close()
         self.assertEqual(
             got,
-            [StreamEvent(1, "a", 1), StreamEvent(2, "b", {"x": 2}), StreamEvent(3, "c", [1, 2]), StreamEvent(4, "d", None)],
+            [
+                StreamEvent(1, "a", 1),
+                StreamEvent(2, "b", {"x": 2}),
+                StreamEvent(3, "c", [1, 2]),
+                StreamEvent(4, "d", None),
+            ],
         )
         self.assertEqual([seen.headers.get("last-event-id") for seen in server.seen], [None, "2", "2"])
         self.assertEqual([seen.path for seen in server.seen], ["/api/game/g/stream"] * 3)
@@ -174,7 +187,9 @@ class Stream(ScriptedTest):
     def test_a_stalled_connection_is_dropped_after_idle_timeout(self) -> None:
         release = threading.Event()
         self.addCleanup(release.set)
-        server = self.serve(stream(b"id: 7\nevent: a\ndata: 0\n\n", then_hold=release), stream(b"id: 8\nevent: b\ndata: 0\n\n"))
+        server = self.serve(
+            stream(b"id: 7\nevent: a\ndata: 0\n\n", then_hold=release), stream(b"id: 8\nevent: b\ndata: 0\n\n")
+        )
         events = Client(server.url).games.follow("g", last_event_id=6, idle_timeout=1.0, retry_initial=0.01)
         self.assertEqual([next(events).seq, next(events).seq], [7, 8])
         events.close()

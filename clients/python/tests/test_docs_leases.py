@@ -11,11 +11,16 @@ class DocumentsTest(ServerTestCase):
     def test_put_get_patch_delete_with_versions(self) -> None:
         collection, key = unique("profiles"), "p1"
         created = self.client.docs.put(collection, key, {"name": "Ada", "logins": 0})
-        self.assertEqual((created["version"], created["value"], created["expiresAt"]), (1, {"name": "Ada", "logins": 0}, None))
+        self.assertEqual(
+            (created["version"], created["value"], created["expiresAt"]), (1, {"name": "Ada", "logins": 0}, None)
+        )
         self.assertEqual(self.client.docs.get(collection, key), created)
 
         patched = self.client.docs.patch(
-            collection, key, {"$inc": {"logins": 1}, "$set": {"stats.wins": 2}, "$push": {"tags": "new"}}, expected_version=1
+            collection,
+            key,
+            {"$inc": {"logins": 1}, "$set": {"stats.wins": 2}, "$push": {"tags": "new"}},
+            expected_version=1,
         )
         self.assertEqual(patched["version"], 2)
         self.assertEqual(patched["value"], {"name": "Ada", "logins": 1, "stats": {"wins": 2}, "tags": ["new"]})

@@ -88,11 +88,14 @@ class Events(ServerTestCase):
         more = self.client.games.append_events(game, [{"type": "check", "data": None}], expected_seq=2)
         self.assertEqual((more["firstSeq"], more["lastSeq"]), (3, 3))
         events = self.client.games.events(game)
-        self.assertEqual([(e["seq"], e["type"], e["data"]) for e in events], [
-            (1, "bet", {"chips": 10}),
-            (2, "fold", None),
-            (3, "check", None),
-        ])
+        self.assertEqual(
+            [(e["seq"], e["type"], e["data"]) for e in events],
+            [
+                (1, "bet", {"chips": 10}),
+                (2, "fold", None),
+                (3, "check", None),
+            ],
+        )
         self.assertTrue(all(isinstance(e["at"], str) for e in events))
         self.assertEqual([e["seq"] for e in self.client.games.events(game, after=1, limit=1)], [2])
         record = self.client.games.restore(game)

@@ -23,7 +23,9 @@ class LeaderboardsTest(ServerTestCase):
 
         top = self.client.leaderboards.top(board, limit=2)
         self.assertEqual(top["total"], 3)
-        self.assertEqual([(e["rank"], e["member"], e["score"]) for e in top["entries"]], [(1, "grace", 70), (2, "ada", 50)])
+        self.assertEqual(
+            [(e["rank"], e["member"], e["score"]) for e in top["entries"]], [(1, "grace", 70), (2, "ada", 50)]
+        )
         self.assertEqual(top["entries"][1]["metadata"], {"deck": "red"})
         self.assertEqual([e["member"] for e in self.client.leaderboards.top(board, offset=2)["entries"]], ["linus"])
 
