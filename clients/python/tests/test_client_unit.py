@@ -145,6 +145,14 @@ class Requests(ScriptedTest):
             Client(server.url).games.append_events("g", [{"type": "x"}], idempotency_key="k")
         self.assertEqual(len(server.seen), 1)
 
+    def test_a_server_that_does_not_answer_in_time_is_a_connection_error(self) -> None:
+        release = threading.Event()
+        self.addCleanup(release.set)
+        server = self.serve(stream(then_hold=release))  # Headers, then silence.
+        with self.assertRaises(SavepointConnectionError):
+            Client(server.url, timeout=0.5, retries=0).request("GET", "/slow")
+        self.assertEqual(len(server.seen), 1)
+
     def test_nan_is_refused_before_sending(self) -> None:
         server = self.serve()
         with self.assertRaises(ValueError):
