@@ -22,7 +22,8 @@ from typing import ClassVar
 
 CLIENT_ROOT = Path(__file__).resolve().parents[1]
 REPO_ROOT = CLIENT_ROOT.parents[1]
-MAIN = REPO_ROOT / "dist" / "cli" / "main.js"
+#: The CLI to run; ``SAVEPOINT_CLI`` points the tests at another build.
+MAIN = Path(os.environ.get("SAVEPOINT_CLI", REPO_ROOT / "dist" / "cli" / "main.js"))
 NODE = os.environ.get("SAVEPOINT_NODE", "node")
 START_TIMEOUT = 60.0
 
@@ -31,6 +32,19 @@ if str(CLIENT_ROOT) not in sys.path:
     sys.path.insert(0, str(CLIENT_ROOT))
 
 from savepoint_client import Client  # noqa: E402
+
+#: Every server process still running, so that none outlives the test run.
+_running: set[subprocess.Popen[str]] = set()
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """On SIGTERM (a test runner's timeout) kill every server first: atexit would not run."""
+    for process in list(_running):
+        process.kill()
+    os._exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _terminated)
 
 
 class ServeProcess:
@@ -72,6 +86,7 @@ class ServeProcess:
         )
         log.close()
         self._process = process
+        _running.add(process)
 
         def read() -> None:
             assert process.stdout is not None
@@ -101,6 +116,7 @@ class ServeProcess:
             self._process.kill()
         if self._process is not None:
             self._process.wait(10)
+            _running.discard(self._process)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited within 10 s."""
@@ -113,6 +129,7 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(10)
+        _running.discard(self._process)
 
 
 def seed_catalog(seed_dir: Path) -> None:
