@@ -19,7 +19,7 @@ export const AUDIT_STREAM = 'audit';
  * `sweep` (expired records removed: counts by collection), `recovery` (a fallback taken at start),
  * `restore` (a backup copied in), `backup`, `import` and `import-rejected` (`savepoint import`),
  * `migrate` and `migrate-rejected` (on the target of `savepoint migrate`), `rankings-reset`,
- * `stats-reset`.
+ * `stats-reset`, `catalog-rollback` (a catalog kind's older version made current again).
  */
 export type AuditType =
   | 'sweep'
@@ -32,6 +32,7 @@ export type AuditType =
   | 'migrate-rejected'
   | 'rankings-reset'
   | 'stats-reset'
+  | 'catalog-rollback'
   | (string & {});
 
 /** One audit entry: `seq` orders them, `at` is the commit time (ms since the epoch). */

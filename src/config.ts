@@ -35,6 +35,8 @@ export interface Config {
   readonly tokenTtlMs: number;
   /** `SAVEPOINT_GAME_TTL`: how long a completed game and its tokens are kept. Default 7d. */
   readonly gameTtlMs: number;
+  /** `SAVEPOINT_GAME_HISTORY`: versions kept per game for point-in-time reads and rollback; 0 keeps none. Default 100. */
+  readonly gameHistory: number;
   /** `SAVEPOINT_MATCH_TTL`: how long a completed match, its rounds and scores are kept. Default 7d. */
   readonly matchTtlMs: number;
   /** `SAVEPOINT_ANALYTICS_TTL`: how long match analytics are kept. Default 30d. */
@@ -322,6 +324,7 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
     maxBodyBytes: read.parse('SAVEPOINT_MAX_BODY', 1024 * 1024, bodySize),
     tokenTtlMs: read.parse('SAVEPOINT_TOKEN_TTL', 30 * MS.m, duration(false)),
     gameTtlMs: read.parse('SAVEPOINT_GAME_TTL', 7 * MS.d, duration(false)),
+    gameHistory: read.parse('SAVEPOINT_GAME_HISTORY', 100, integer(0, 100_000)),
     matchTtlMs: read.parse('SAVEPOINT_MATCH_TTL', 7 * MS.d, duration(false)),
     analyticsTtlMs: read.parse('SAVEPOINT_ANALYTICS_TTL', 30 * MS.d, duration(false)),
     rankingMin,
@@ -368,7 +371,7 @@ export function describeConfig(config: Config): string[] {
     `api key=${config.apiKey === undefined ? 'from the api-key file' : 'set by SAVEPOINT_API_KEY'} public reads=${config.publicReads}`,
     `max body=${config.maxBodyBytes} bytes log level=${config.logLevel}`,
     `ttl: token=${formatDuration(config.tokenTtlMs)} game=${formatDuration(config.gameTtlMs)} match=${formatDuration(config.matchTtlMs)} analytics=${formatDuration(config.analyticsTtlMs)}`,
-    `rankings=[${config.rankingMin}, ${config.rankingMax}] save slots=${config.saveSlots} ema alpha=${config.emaAlpha}`,
+    `rankings=[${config.rankingMin}, ${config.rankingMax}] save slots=${config.saveSlots} ema alpha=${config.emaAlpha} game history=${config.gameHistory}`,
     `sweep every ${formatDuration(config.sweepIntervalMs)}; backup every ${formatDuration(config.backupIntervalMs)}, keep ${config.backupKeep}`,
     `seed dir=${config.seedDir ?? 'none'}`,
   ];

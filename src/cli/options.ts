@@ -51,7 +51,11 @@ export function configFrom(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
 /** The game modules' settings, as the configuration gives them. */
 export function moduleOptionsFrom(config: Config): ModuleOptions {
   return {
-    games: { tokenTtlMs: config.tokenTtlMs, gameTtlMs: config.gameTtlMs },
+    games: {
+      tokenTtlMs: config.tokenTtlMs,
+      gameTtlMs: config.gameTtlMs,
+      historyVersions: config.gameHistory,
+    },
     matches: { matchTtlMs: config.matchTtlMs, analyticsTtlMs: config.analyticsTtlMs },
     rankings: { min: config.rankingMin, max: config.rankingMax },
     saves: { slots: config.saveSlots },

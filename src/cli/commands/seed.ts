@@ -4,15 +4,21 @@
  * same store serves the new content within a second, without a restart: its catalog cache
  * listens for changes made by other processes. A bad file changes nothing; the command then fails
  * with a message naming the file and the record.
+ *
+ * `savepoint seed --rollback KIND@VERSION` makes an older version of a kind current again, as a new
+ * load (see docs/api.md §Catalog versions), exactly as `POST /v1/catalog-versions/{kind}/rollback`.
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Config } from '../../config.js';
 import {
+  Catalog,
   describeSeedReport,
   type SeedReport,
   seedCatalogFromDirectory,
 } from '../../domains/catalog/catalog.js';
+import { KIND_PATTERN } from '../../domains/catalog/seed-files.js';
+import { invalidInput } from '../../errors.js';
 import {
   type CommandOutput,
   configFrom,
@@ -39,14 +45,59 @@ export async function runSeed(
   }
 }
 
+/**
+ * `KIND@VERSION`, such as `items@1.1.0`. Kinds may hold `@` too, so the version is what follows the
+ * last one. Errors: `INVALID_INPUT` naming the expected form.
+ */
+export function parseKindAtVersion(text: string): { readonly kind: string; readonly version: string } {
+  const at = text.lastIndexOf('@');
+  const kind = text.slice(0, Math.max(at, 0));
+  const version = text.slice(at + 1);
+  if (at < 0 || !KIND_PATTERN.test(kind) || version.length === 0 || version.length > 100) {
+    throw invalidInput(`--rollback takes KIND@VERSION, such as items@1.1.0 (got "${text}")`, { value: text });
+  }
+  return { kind, version };
+}
+
+/** Makes `KIND@VERSION` current again in the store `config` names, prints the outcome, and closes the store. */
+export async function runSeedRollback(
+  target: string,
+  config: Config,
+  output: CommandOutput = processOutput,
+): Promise<{ readonly kind: string; readonly version: string; readonly changed: boolean }> {
+  const { kind, version } = parseKindAtVersion(target);
+  const savepoint = await openConfiguredSavepoint(config);
+  const catalog = new Catalog(savepoint.store);
+  try {
+    const result = await catalog.rollback(kind, version);
+    say(
+      output.out,
+      result.changed
+        ? `catalog kind ${kind} rolled back to version ${version} (a new load; the audit log has an entry)`
+        : `catalog kind ${kind} already holds version ${version}'s content: nothing written`,
+    );
+    return result;
+  } finally {
+    catalog.close();
+    await savepoint.close();
+  }
+}
+
 /** Adds the seed arguments, options and action to `command`. */
 function defineSeed(command: Command, output: CommandOutput): Command {
   return withStorageOptions(
     command
-      .description('load catalog seed files (<dir>/<kind>.json) atomically; unchanged content writes nothing')
-      .argument('<dir>', 'directory of <kind>.json seed files'),
-  ).action(async (dir: string, flags: StorageFlags) => {
-    await runSeed(dir, configFrom(flags), output);
+      .description(
+        'load catalog seed files (<dir>/<kind>.json) atomically; unchanged content writes nothing. ' +
+          'With --rollback KIND@VERSION, make an older version of a kind current again',
+      )
+      .argument('[dir]', 'directory of <kind>.json seed files')
+      .option('--rollback <kind@version>', 'make this version of a kind current again, as a new load'),
+  ).action(async (dir: string | undefined, flags: StorageFlags & { readonly rollback?: string }) => {
+    if ((dir === undefined) === (flags.rollback === undefined))
+      throw invalidInput('seed takes a directory of seed files, or --rollback KIND@VERSION (one of the two)');
+    if (flags.rollback !== undefined) await runSeedRollback(flags.rollback, configFrom(flags), output);
+    else if (dir !== undefined) await runSeed(dir, configFrom(flags), output);
   });
 }
 

@@ -4,18 +4,26 @@
  * process shows within a second). Each kind's JSON is serialized once per content, and its ETag
  * is the content hash, so `If-None-Match` answers 304 without a body.
  */
+import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
 import type { DomainPlugin } from '../../http/domain-plugin.js';
 import { reserveCollections } from '../../http/reserved-collections.js';
 import { problemResponses } from '../../http/schemas.js';
 import { CATALOG_COLLECTION, CATALOG_ITEM_COLLECTION, Catalog, type CatalogKind } from './catalog.js';
 import {
+  CatalogDiffSchema,
   CatalogKindSchema,
   CatalogOverviewSchema,
   CatalogRecordSchema,
+  CatalogVersionsSchema,
+  DiffQuery,
   KindParams,
+  KindQuery,
   RecordParams,
+  RollbackBody,
+  RollbackResponse,
 } from './catalog.schema.js';
+import { CATALOG_VERSION_COLLECTION } from './catalog-versions.js';
 
 const tags = ['catalog'];
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -37,8 +45,11 @@ export function etagMatches(header: string | string[] | undefined, etag: string)
 /** `/v1/catalog`, `/v1/catalog/{kind}` and `/v1/catalog/{kind}/{id}`: public reads unless `SAVEPOINT_PUBLIC_READS=false`. */
 export const catalogRoutes: DomainPlugin = async (app, { savepoint }) => {
   const catalog = new Catalog(savepoint.store);
-  reserveCollections([CATALOG_COLLECTION, CATALOG_ITEM_COLLECTION], { owner: 'the catalog module' });
+  reserveCollections([CATALOG_COLLECTION, CATALOG_ITEM_COLLECTION, CATALOG_VERSION_COLLECTION], {
+    owner: 'the catalog module',
+  });
   app.addHook('onClose', async () => catalog.close());
+  versionRoutes(app, catalog);
   // A cached kind is immutable, so its JSON text is computed once and dropped along with it.
   const bodies = new WeakMap<CatalogKind, string>();
 
@@ -65,20 +76,27 @@ export const catalogRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
   );
 
-  app.get<{ Params: KindParams }>(
+  app.get<{ Params: KindParams; Querystring: KindQuery }>(
     '/v1/catalog/:kind',
     {
       config: { auth: 'public-read' },
       schema: {
         tags,
         summary: 'Every record of a kind',
-        description: 'Sends an ETag (the content hash); If-None-Match answers 304.',
+        description:
+          'Sends an ETag (the content hash); If-None-Match answers 304. With ?version=, that version’s content ' +
+          '(the newest load of it) with its own ETag; 404 if the kind never had that version.',
         params: KindParams,
+        querystring: KindQuery,
         response: { 200: CatalogKindSchema, 304: NOT_MODIFIED, ...problemResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
-      const kind = await catalog.kind(request.params.kind);
+      const { version } = request.query;
+      const kind =
+        version === undefined
+          ? await catalog.kind(request.params.kind)
+          : await catalog.kindAt(request.params.kind, version);
       if (kind === undefined) throw notFound(`No catalog kind ${request.params.kind}`);
       reply.header('etag', kind.etag).header('cache-control', CACHE_CONTROL);
       if (etagMatches(request.headers['if-none-match'], kind.etag)) return reply.code(304).send();
@@ -117,3 +135,62 @@ export const catalogRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
   );
 };
+
+/** `/v1/catalog-versions/{kind}…`: every load of a kind, diffs between two, and rollback. */
+function versionRoutes(app: FastifyInstance, catalog: Catalog): void {
+  app.get<{ Params: KindParams }>(
+    '/v1/catalog-versions/:kind',
+    {
+      config: { auth: 'public-read' },
+      schema: {
+        tags,
+        summary: 'Every version of a kind',
+        description:
+          'Every load that changed the kind keeps its content; newest load first. A version loaded twice (a rollback ' +
+          'loads an old one again) appears once per load.',
+        params: KindParams,
+        response: { 200: CatalogVersionsSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => catalog.versions(request.params.kind),
+  );
+
+  app.get<{ Params: KindParams; Querystring: DiffQuery }>(
+    '/v1/catalog-versions/:kind/diff',
+    {
+      config: { auth: 'public-read' },
+      schema: {
+        tags,
+        summary: 'What changed between two versions of a kind',
+        description:
+          'Record ids added and removed, and for records in both, the top-level fields whose values differ. 404 if ' +
+          'either version is unknown.',
+        params: KindParams,
+        querystring: DiffQuery,
+        response: { 200: CatalogDiffSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => catalog.diff(request.params.kind, request.query.from, request.query.to),
+  );
+
+  app.post<{ Params: KindParams; Body: RollbackBody }>(
+    '/v1/catalog-versions/:kind/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Make an older version of a kind current again',
+        description:
+          'Loads that version’s content again as a new load: atomic, and idempotent like seeding (when it is already ' +
+          'the current content nothing is written). Caches on every instance are invalidated, and the audit log gets ' +
+          'a catalog-rollback entry. `savepoint seed --rollback KIND@VERSION` does the same.',
+        params: KindParams,
+        body: RollbackBody,
+        response: { 200: RollbackResponse, ...problemResponses(400, 401, 404, 409, 413, 503) },
+      },
+    },
+    async (request) => {
+      const { kind, version } = await catalog.rollback(request.params.kind, request.body.toVersion);
+      return { kind, version };
+    },
+  );
+}

@@ -36,3 +36,59 @@ export const CatalogRecordSchema = Type.Object(
   { id: Type.Union([Type.String(), Type.Integer()]) },
   { additionalProperties: true, description: 'The record as the seed file holds it' },
 );
+
+/** A seed file's `version` string, as loads are named. */
+const VersionName = (description: string) => Type.String({ minLength: 1, maxLength: 100, description });
+
+export const KindQuery = Type.Object({
+  version: Type.Optional(
+    VersionName("Read this version's content (the newest load of it), with its own ETag; 404 if unknown"),
+  ),
+});
+export type KindQuery = Static<typeof KindQuery>;
+
+export const CatalogVersionsSchema = Type.Object({
+  kind: Type.String(),
+  versions: Type.Array(
+    Type.Object({
+      version: Type.String(),
+      updatedAt: Type.String({ description: 'The seed file’s updated_at' }),
+      loadedAt: Time('When this content was loaded'),
+      count: Type.Integer({ minimum: 0 }),
+      sha256: Type.String({ description: 'SHA-256 of the content in canonical form (sorted keys)' }),
+      current: Type.Boolean({ description: 'Whether this load is the current content' }),
+    }),
+    { description: 'Newest load first' },
+  ),
+});
+
+export const DiffQuery = Type.Object({
+  from: VersionName('The older version'),
+  to: VersionName('The newer version'),
+});
+export type DiffQuery = Static<typeof DiffQuery>;
+
+export const CatalogDiffSchema = Type.Object({
+  kind: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  added: Type.Array(Type.String(), { description: 'Ids only in to' }),
+  removed: Type.Array(Type.String(), { description: 'Ids only in from' }),
+  changed: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      fields: Type.Array(Type.String(), { description: 'Top-level fields that differ' }),
+    }),
+  ),
+});
+
+export const RollbackBody = Type.Object(
+  { toVersion: VersionName('The version whose content becomes current again, as a new load') },
+  { additionalProperties: false },
+);
+export type RollbackBody = Static<typeof RollbackBody>;
+
+export const RollbackResponse = Type.Object({
+  kind: Type.String(),
+  version: Type.String({ description: 'The version now current' }),
+});

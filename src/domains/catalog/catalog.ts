@@ -18,10 +18,23 @@
  * effect there without a restart.
  */
 
+import { appendAudit } from '../../audit.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { ChangeBatch, Store } from '../../engine/store.js';
 import type { CommitOp, JsonObject, StoredDocument } from '../../engine/types.js';
-import { invalidInput, SavepointError } from '../../errors.js';
+import { invalidInput, notFound, SavepointError } from '../../errors.js';
+import {
+  type ArchivedKind,
+  archivedLoads,
+  archiveOp,
+  type CatalogDiff,
+  type CatalogVersionInfo,
+  describeLoads,
+  diffLoads,
+  isArchived,
+  loadAsSeedFile,
+  loadOf,
+} from './catalog-versions.js';
 import { KIND_PATTERN, readSeedDirectory, type SeedFile } from './seed-files.js';
 
 export const CATALOG_COLLECTION = 'catalog';
@@ -202,6 +215,17 @@ export async function applySeed(store: Store, files: readonly SeedFile[]): Promi
         const stored = await listAll(store, CATALOG_ITEM_COLLECTION, `${file.kind}:`);
         const replaced = replaceKindOps(file, stored, previous, loadedAt);
         ops.push(...replaced.ops);
+        // Every load is kept, so that it can be read, compared and loaded again (catalog-versions.ts).
+        ops.push(archiveOp({ ...file, revision: replaced.seeded.revision, loadedAt }));
+        const replacedKind = previous?.value as KindValue | undefined;
+        if (replacedKind !== undefined && !(await isArchived(store, file.kind, replacedKind.revision))) {
+          // Loaded before versions were kept: archived now, from the records it is about to replace.
+          const records = stored
+            .map((document) => document.value as ItemValue)
+            .sort((a, b) => a.position - b.position)
+            .map((item) => item.record);
+          ops.push(archiveOp({ ...replacedKind, data: records }));
+        }
         changed.push(replaced.seeded);
       }
       if (changed.length === 0) return { committed: false, version: catalogVersion, changed, unchanged };
@@ -317,10 +341,79 @@ export class Catalog {
     return seedCatalogFromDirectory(this.#store, dir);
   }
 
+  /** Every load of a kind, newest first. Errors: `NOT_FOUND` for an unknown kind. */
+  async versions(kind: string): Promise<{ kind: string; versions: CatalogVersionInfo[] }> {
+    const { current, loads } = await this.#loads(kind);
+    return { kind, versions: describeLoads(loads, current.revision) };
+  }
+
+  /** A kind's content as loaded under `version` (the newest such load). Errors: `NOT_FOUND`. */
+  async kindAt(kind: string, version: string): Promise<CatalogKind> {
+    const { loads } = await this.#loads(kind);
+    const load = loadOf(kind, loads, version);
+    const byId = new Map(load.data.map((record) => [String(record.id), record]));
+    return {
+      kind,
+      version: load.version,
+      updatedAt: load.updatedAt,
+      count: load.count,
+      revision: load.revision,
+      loadedAt: load.loadedAt,
+      hash: load.hash,
+      data: load.data,
+      byId,
+      etag: etagOf(load.hash),
+    };
+  }
+
+  /** What changed from version `from` to version `to`. Errors: `NOT_FOUND`. */
+  async diff(kind: string, from: string, to: string): Promise<CatalogDiff> {
+    const { loads } = await this.#loads(kind);
+    return diffLoads(kind, loadOf(kind, loads, from), loadOf(kind, loads, to));
+  }
+
+  /**
+   * Makes `version`'s content current again, as a new load: atomic, idempotent like seeding (the
+   * current content already equal writes nothing), and audited (`catalog-rollback`). Caches on
+   * every instance drop with the change. Errors: `NOT_FOUND`.
+   */
+  async rollback(
+    kind: string,
+    version: string,
+  ): Promise<{ kind: string; version: string; changed: boolean }> {
+    const { current, loads } = await this.#loads(kind);
+    const load = loadOf(kind, loads, version);
+    const report = await applySeed(this.#store, [loadAsSeedFile(load)]);
+    if (report.committed) {
+      await appendAudit(this.#store, 'catalog-rollback', {
+        kind,
+        fromVersion: current.version,
+        toVersion: version,
+        revision: report.changed[0]?.revision ?? null,
+      });
+    }
+    return { kind, version, changed: report.committed };
+  }
+
   /** Stops listening to the change feed and drops the cache. */
   close(): void {
     this.#unsubscribe();
     this.#invalidate();
+  }
+
+  async #loads(kind: string): Promise<{ current: CatalogKindInfo; loads: ArchivedKind[] }> {
+    const meta = KIND_PATTERN.test(kind)
+      ? await this.#store.get(CATALOG_COLLECTION, kindKey(kind))
+      : undefined;
+    if (meta === undefined) throw notFound(`No catalog kind ${kind}`, { kind });
+    const current = toKindInfo(meta.value as KindValue);
+    const loads = await archivedLoads(this.#store, kind);
+    if (!loads.some((load) => load.revision === current.revision)) {
+      // Loaded before versions were kept: the current content is its one known version.
+      const live = await this.kind(kind);
+      if (live !== undefined) loads.unshift(live);
+    }
+    return { current, loads };
   }
 
   #onChanges(batch: ChangeBatch): void {

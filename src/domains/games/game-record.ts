@@ -45,6 +45,8 @@ export interface StoredGame {
   readonly lastSeq: number;
   /** When the game was completed (ms since the epoch), else `null`. */
   readonly completedAt: number | null;
+  /** History entries written for this game (see `game-history.ts`); absent is 0. */
+  readonly historyCount?: number;
 }
 
 /** A game as `restore` answers it. */
@@ -82,6 +84,7 @@ export function storedGameToJson(game: StoredGame): JsonObject {
     status: game.status,
     lastSeq: game.lastSeq,
     completedAt: game.completedAt,
+    ...(game.historyCount ? { history: game.historyCount } : {}),
   };
 }
 
@@ -100,6 +103,9 @@ function defectOf(value: JsonValue): string | undefined {
     return 'field "lastSeq" is not an integer >= 0';
   const completedAt = value.completedAt ?? null;
   if (completedAt !== null && typeof completedAt !== 'number') return 'field "completedAt" is not a time';
+  const history = value.history ?? 0;
+  if (typeof history !== 'number' || !Number.isSafeInteger(history) || history < 0)
+    return 'field "history" is not an integer >= 0';
   return undefined;
 }
 
@@ -115,6 +121,7 @@ export function parseStoredGame(gameId: string, document: StoredDocument): Store
     status: value.status as GameStatus,
     lastSeq: value.lastSeq as number,
     completedAt: (value.completedAt as number | null | undefined) ?? null,
+    historyCount: (value.history as number | undefined) ?? 0,
   };
 }
 

@@ -16,6 +16,7 @@ import { problemFor } from '../../http/problem.js';
 import { reserveCollections } from '../../http/reserved-collections.js';
 import { problemResponses } from '../../http/schemas.js';
 import type { GameEventFeed } from './event-feed.js';
+import { HISTORY_COLLECTION } from './game-history.js';
 import { FAILURE_COLLECTION, GAME_COLLECTION, type GameEvent, TOKEN_COLLECTION } from './game-record.js';
 import { Games } from './games.js';
 import {
@@ -24,12 +25,19 @@ import {
   ConnectionTokenResponse,
   EventsQuery,
   EventsResponse,
+  ForkBody,
+  ForkResponse,
   GameParams,
   GameRecordSchema,
+  HistoryQuery,
+  HistoryResponse,
   PersistBody,
   PersistResponse,
   ReconnectBody,
   ReconnectResponse,
+  RestoreQuery,
+  RollbackBody,
+  RollbackResponse,
   StreamQuery,
   TokenQuery,
 } from './games.schema.js';
@@ -64,11 +72,15 @@ function sseFrame(event: GameEvent): string {
 
 /** `/api/game/{gameId}/…`. */
 export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metrics }) => {
-  const games = new Games(savepoint.store, { tokenTtlMs: config.tokenTtlMs, gameTtlMs: config.gameTtlMs });
+  const games = new Games(savepoint.store, {
+    tokenTtlMs: config.tokenTtlMs,
+    gameTtlMs: config.gameTtlMs,
+    historyVersions: config.gameHistory,
+  });
   app.addHook('onClose', async () => games.close());
   // The stream takes the key or a player token, so it checks the key itself (auth: 'none').
   const matchesKey = keyMatcher((await resolveApiKey(config)).key);
-  reserveCollections([GAME_COLLECTION], { owner: 'the games module' });
+  reserveCollections([GAME_COLLECTION, HISTORY_COLLECTION], { owner: 'the games module' });
   reserveCollections([TOKEN_COLLECTION, FAILURE_COLLECTION], { owner: 'the games module', hidden: true });
 
   const reconnects = metrics.counter<'outcome'>({
@@ -206,7 +218,7 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
     },
   );
 
-  app.get<{ Params: Params }>(
+  app.get<{ Params: Params; Querystring: RestoreQuery }>(
     '/api/game/:gameId/restore',
     {
       schema: {
@@ -214,9 +226,12 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
         summary: 'Restore a game',
         description:
           'The last snapshot and the last event seq it reflects. Sends ETag: "<version>"; If-None-Match with it answers 304. ' +
+          'With ?version=V, the game as it was at version V (lastSeq as it was then), with ETag "<V>"; 404 NOT_FOUND ' +
+          'if V was never stored or has been pruned, and the detail says which (SAVEPOINT_GAME_HISTORY versions are kept). ' +
           'A stored record that cannot be read answers 422 CORRUPT_DATA saying what is damaged; persist with ' +
           'forceOverwrite or delete the game to recover.',
         params: GameParams,
+        querystring: RestoreQuery,
         response: {
           200: GameRecordSchema,
           304: { type: 'null', description: 'Not modified' },
@@ -225,10 +240,77 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
       },
     },
     async (request, reply) => {
-      const record = await games.restore(request.params.gameId);
+      const { gameId } = request.params;
+      const { version } = request.query;
+      const record =
+        version === undefined ? await games.restore(gameId) : await games.restoreVersion(gameId, version);
       reply.header('etag', entityTag(record.version));
       if (notModified(request.headers['if-none-match'], record.version)) return reply.code(304).send();
       return record;
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: HistoryQuery }>(
+    '/api/game/:gameId/history',
+    {
+      schema: {
+        tags,
+        summary: "List a game's versions",
+        description:
+          'The retained versions, newest first: each persist, rollback, fork, or events call that carries a state or ' +
+          'phase makes one. The last SAVEPOINT_GAME_HISTORY (default 100) are kept. Page with before=nextBefore.',
+        params: GameParams,
+        querystring: HistoryQuery,
+        response: { 200: HistoryResponse, ...problemResponses(400, 401, 404, 422) },
+      },
+    },
+    async (request) => {
+      const { before, limit } = request.query;
+      return games.history(request.params.gameId, {
+        ...(before === undefined ? {} : { before }),
+        ...(limit === undefined ? {} : { limit }),
+      });
+    },
+  );
+
+  app.post<{ Params: Params; Body: RollbackBody }>(
+    '/api/game/:gameId/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Roll a game back to a version',
+        description:
+          'The state, players, phase and status of toVersion become current as a new version. In the same commit one ' +
+          'event { type: "rollback", data: { fromVersion, toVersion, reason } } is appended, so stream subscribers and ' +
+          'reconnecting players see it. Nothing in the history is rewritten or removed. Rolling back to the current ' +
+          'version changes nothing and answers 200 with that version (no event). 404 if toVersion was never stored or ' +
+          'has been pruned; 409 VERSION_CONFLICT on a stale expectedVersion.',
+        params: GameParams,
+        body: RollbackBody,
+        response: { 200: RollbackResponse, ...problemResponses(400, 401, 404, 409, 413, 422, 503) },
+      },
+    },
+    async (request) => games.rollback(request.params.gameId, request.body),
+  );
+
+  app.post<{ Params: Params; Body: ForkBody }>(
+    '/api/game/:gameId/fork',
+    {
+      schema: {
+        tags,
+        summary: 'Fork a game at a version',
+        description:
+          'Creates newGameId holding the state of atVersion (default: current) and a copy of the events up to that ' +
+          "version's lastSeq, with the same seq numbers (each copied event's time is the fork's). The new game is " +
+          "active; no tokens are copied; players default to that version's. 409 VERSION_CONFLICT if newGameId exists.",
+        params: GameParams,
+        body: ForkBody,
+        response: { 201: ForkResponse, ...problemResponses(400, 401, 404, 409, 413, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const result = await games.fork(request.params.gameId, request.body);
+      return reply.code(201).send(result);
     },
   );
 

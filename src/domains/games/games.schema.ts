@@ -172,3 +172,86 @@ export const StreamQuery = Type.Object(
   { additionalProperties: false },
 );
 export type StreamQuery = Static<typeof StreamQuery>;
+
+/** A game version: 1 to 2^53−1, the largest integer JSON numbers carry exactly. */
+const Version = (description: string) =>
+  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: `${description} (1 to 2^53-1)` });
+
+export const RestoreQuery = Type.Object({
+  version: Type.Optional(
+    Version(
+      'Read the game as it was at this version (lastSeq as it was then). 404 if it was never stored or has been pruned',
+    ),
+  ),
+});
+export type RestoreQuery = Static<typeof RestoreQuery>;
+
+export const HistoryQuery = Type.Object({
+  before: Type.Optional(Version('Only versions older than this one; pass nextBefore to page')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100' })),
+});
+export type HistoryQuery = Static<typeof HistoryQuery>;
+
+export const HistoryResponse = Type.Object({
+  gameId: Type.String(),
+  versions: Type.Array(
+    Type.Object({
+      version: Type.Integer({ minimum: 1 }),
+      persistedAt: Time('When the version was made current'),
+      lastSeq: Seq('The last event seq at that version'),
+      phase: Type.Union([Type.String(), Type.Null()]),
+      status: Status,
+    }),
+    { description: 'Newest first' },
+  ),
+  nextBefore: Type.Optional(Type.Integer({ minimum: 1, description: 'Pass as before for the next page' })),
+});
+
+export const RollbackBody = Type.Object(
+  {
+    toVersion: Version('A retained version to make current again'),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 1000,
+        description: 'Why; carried by the rollback event (at most 1,000 characters)',
+      }),
+    ),
+    expectedVersion: Type.Optional(Version('The version the caller last saw; stale: 409 VERSION_CONFLICT')),
+  },
+  { additionalProperties: false },
+);
+export type RollbackBody = Static<typeof RollbackBody>;
+
+export const RollbackResponse = Type.Object({
+  success: Type.Literal(true),
+  version: Type.Integer({ minimum: 1, description: 'The new current version' }),
+  restoredFrom: Type.Integer({ minimum: 1 }),
+  persistedAt: Time('When the rollback was written'),
+  lastSeq: Seq('The seq of the rollback event'),
+});
+
+export const ForkBody = Type.Object(
+  {
+    newGameId: Id('The new game; 409 VERSION_CONFLICT if it exists'),
+    atVersion: Type.Optional(Version('A retained version; default the current one')),
+    players: Type.Optional(
+      Type.Array(PlayerId, {
+        maxItems: 1000,
+        uniqueItems: true,
+        description: "The new game's players; default the players of that version",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ForkBody = Static<typeof ForkBody>;
+
+export const ForkResponse = Type.Object({
+  gameId: Type.String(),
+  version: Type.Literal(1),
+  forkedFrom: Type.Object({
+    gameId: Type.String(),
+    version: Type.Integer({ minimum: 1 }),
+    lastSeq: Seq('The last event copied'),
+  }),
+});

@@ -27,6 +27,13 @@ import type {
 import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
 import { GameEventFeed, type GameFeedOptions } from './event-feed.js';
 import {
+  DEFAULT_HISTORY_VERSIONS,
+  GameHistory,
+  type GameVersion,
+  type VersionedFields,
+  versionedFields,
+} from './game-history.js';
+import {
   assertEvents,
   assertPhase,
   assertPlayers,
@@ -116,6 +123,11 @@ export interface GamesOptions {
    * either. Default: `console.error`.
    */
   readonly onError?: (error: unknown, context: JsonObject) => void;
+  /**
+   * Versions kept per game for point-in-time reads, rollback and forks (`SAVEPOINT_GAME_HISTORY`).
+   * Default 100; 0 keeps none.
+   */
+  readonly historyVersions?: number;
 }
 
 /** `POST /api/game/{gameId}/persist`. */
@@ -163,6 +175,65 @@ export interface AppendEventsResult {
   readonly version: number;
   /** `false` when the write is queued in memory (storage unavailable), not yet stored. */
   readonly durable?: false;
+}
+
+/** `GET /api/game/{gameId}/history`. */
+export interface HistoryOptions {
+  /** Only versions older than this one. Default: from the newest. */
+  readonly before?: number;
+  /** 1 to 1000. Default 100. */
+  readonly limit?: number;
+}
+
+export interface HistoryVersionSummary {
+  readonly version: number;
+  readonly persistedAt: string;
+  readonly lastSeq: number;
+  readonly phase: string | null;
+  readonly status: GameStatus;
+}
+
+export interface GameHistoryPage {
+  readonly gameId: string;
+  /** Newest first. */
+  readonly versions: HistoryVersionSummary[];
+  /** Pass as `before` for the next page; absent on the last one. */
+  readonly nextBefore?: number;
+}
+
+/** `POST /api/game/{gameId}/rollback`. */
+export interface RollbackInput {
+  /** A retained version; its state, players, phase and status become current as a new version. */
+  readonly toVersion: number;
+  /** Why, for the `rollback` event (at most 1,000 characters). */
+  readonly reason?: string;
+  /** The version the caller last saw. Stale: `VERSION_CONFLICT`. */
+  readonly expectedVersion?: number;
+}
+
+export interface RollbackResult {
+  readonly success: true;
+  /** The new current version (the same one when `toVersion` was already current: nothing changes). */
+  readonly version: number;
+  readonly restoredFrom: number;
+  readonly persistedAt: string;
+  readonly lastSeq: number;
+}
+
+/** `POST /api/game/{gameId}/fork`. */
+export interface ForkInput {
+  /** The new game; it must not exist. */
+  readonly newGameId: string;
+  /** A retained version. Default: the current one. */
+  readonly atVersion?: number;
+  /** Default: the players of that version. */
+  readonly players?: readonly string[];
+}
+
+export interface ForkResult {
+  readonly gameId: string;
+  readonly version: 1;
+  readonly forkedFrom: { readonly gameId: string; readonly version: number; readonly lastSeq: number };
 }
 
 /** How a write may be answered. */
@@ -272,6 +343,7 @@ export class Games {
   readonly #failureWindowMs: number;
   readonly #seatRaceWindowMs: number;
   readonly #outbox: GameOutbox;
+  readonly #history: GameHistory;
   /** The last state read or written per game (most recent last): the base of writes queued when reads fail too. */
   readonly #lastKnown = new Map<string, KnownGame>();
 
@@ -283,6 +355,9 @@ export class Games {
     this.#maxFailures = positive(options.maxReconnectFailures, 10, 'maxReconnectFailures');
     this.#failureWindowMs = positive(options.failureWindowMs, MINUTE, 'failureWindowMs');
     this.#seatRaceWindowMs = nonNegative(options.seatRaceWindowMs, 2000, 'seatRaceWindowMs');
+    const historyVersions = nonNegative(options.historyVersions, DEFAULT_HISTORY_VERSIONS, 'historyVersions');
+    if (!Number.isSafeInteger(historyVersions)) throw invalidInput('historyVersions must be a whole number');
+    this.#history = new GameHistory(store, historyVersions);
     // Storage full: the engine sweeps expired records first, then asks for this (see storage-full.ts).
     store.addSpaceReclaimer('games', (context) => this.#removeOldestCompleted(context));
     this.#outbox = new GameOutbox(store, {
@@ -365,11 +440,13 @@ export class Games {
     return retryUnlessStopped(async () => {
       const now = this.#store.now();
       let current: LoadedGame | undefined;
+      let unreadable = false;
       try {
         current = await this.#load(gameId);
       } catch (error) {
         // An unreadable record can only be replaced on purpose.
         if (!force || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
+        unreadable = true;
       }
       onLoaded?.(current);
       if (expected !== undefined && (current?.document.version ?? 0) !== expected) {
@@ -386,37 +463,15 @@ export class Games {
       const status = input.status ?? previous?.status ?? 'active';
       if (previous?.status === 'completed' && status === 'active' && !force)
         throw new StopRetry(gameCompleted(gameId));
-      const completing = status === 'completed' && previous?.status !== 'completed';
-      const game: StoredGame = {
+      const fields: VersionedFields = {
         state,
         players: players ?? previous?.players ?? [],
         phase: input.phase ?? previous?.phase ?? null,
         status,
-        lastSeq: previous?.lastSeq ?? (await this.#store.streamHead(streamOf(gameId))),
         completedAt: status === 'active' ? null : (previous?.completedAt ?? now),
       };
-      let expiresAt: number | null = null;
-      if (completing) expiresAt = now + this.#gameTtlMs;
-      else if (status === 'completed') expiresAt = current?.document.expiresAt ?? null;
-      const ops: CommitOp[] = [
-        {
-          op: 'put',
-          collection: GAME_COLLECTION,
-          key: gameId,
-          value: storedGameToJson(game),
-          expiresAt,
-          ...(current === undefined
-            ? force
-              ? {}
-              : { mustNotExist: true }
-            : { expectedVersion: current.document.version }),
-        },
-      ];
-      // Completing or reopening moves the expiry of everything the game owns, in the same commit.
-      if (completing || (previous?.status === 'completed' && status === 'active')) {
-        ops.push({ op: 'expireStream', stream: streamOf(gameId), expiresAt });
-      }
-      if (completing && expiresAt !== null) ops.push(...(await this.#expireSeatsOps(gameId, expiresAt)));
+      const lastSeq = previous?.lastSeq ?? (await this.#store.streamHead(streamOf(gameId)));
+      const { game, ops } = await this.#versionWrite(gameId, current, fields, lastSeq, now, unreadable);
       const result = await this.#store.commit(ops);
       const document = (result.results[0] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game, document }));
@@ -490,11 +545,29 @@ export class Games {
           ),
         );
       }
+      const lastSeq = game.lastSeq + events.length;
+      // A call that changes the state or phase makes a version of the history; one that only appends does not.
+      const recorded =
+        state !== undefined || input.phase !== undefined
+          ? this.#history.recordOps(gameId, {
+              previous: current,
+              next: {
+                ...versionedFields(game),
+                state: state ?? game.state,
+                phase: input.phase ?? game.phase,
+              },
+              version: document.version + 1,
+              lastSeq,
+              now: this.#store.now(),
+              expiresAt: document.expiresAt,
+            })
+          : undefined;
       const next: StoredGame = {
         ...game,
         state: state ?? game.state,
         phase: input.phase ?? game.phase,
-        lastSeq: game.lastSeq + events.length,
+        lastSeq,
+        historyCount: recorded?.count ?? game.historyCount ?? 0,
       };
       const result = await this.#store.commit([
         { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
@@ -506,6 +579,7 @@ export class Games {
           expectedVersion: document.version,
           expiresAt: document.expiresAt,
         },
+        ...(recorded?.ops ?? []),
       ]);
       const append = result.results[0] as AppendResult;
       const written = (result.results[1] as DocumentWriteResult).document;
@@ -532,6 +606,181 @@ export class Games {
     const current = await this.#load(gameId);
     if (current === undefined) throw notFound(`Game "${gameId}" does not exist`, { gameId });
     return toGameRecord(gameId, current.game, current.document);
+  }
+
+  /**
+   * The game as it was at `version`, in the shape of {@link restore} (`lastSeq` as it was then).
+   * Errors: `NOT_FOUND` when the game does not exist, or the version is newer, pruned or was never
+   * kept (the detail says which); `CORRUPT_DATA`.
+   */
+  async restoreVersion(gameId: string, version: number): Promise<GameRecord> {
+    assertId(gameId, 'gameId');
+    assertPositiveVersion(version, 'version');
+    const current = await this.#loadExisting(gameId);
+    if (version === current.document.version) return toGameRecord(gameId, current.game, current.document);
+    return versionRecord(gameId, await this.#history.version(gameId, current, version));
+  }
+
+  /** The game's retained versions, newest first. Errors: `NOT_FOUND`, `CORRUPT_DATA`. */
+  async history(gameId: string, options: HistoryOptions = {}): Promise<GameHistoryPage> {
+    assertId(gameId, 'gameId');
+    if (options.before !== undefined) assertPositiveVersion(options.before, 'before');
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
+      throw invalidInput('limit must be an integer from 1 to 1000');
+    const current = await this.#loadExisting(gameId);
+    const before = options.before;
+    const older = (await this.#history.list(gameId, current)).filter(
+      (candidate) => before === undefined || candidate.version < before,
+    );
+    const page = older.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      gameId,
+      versions: page.map((entry) => ({
+        version: entry.version,
+        persistedAt: toIso(entry.persistedAt),
+        lastSeq: entry.lastSeq,
+        phase: entry.fields.phase,
+        status: entry.fields.status,
+      })),
+      ...(older.length > limit && last !== undefined ? { nextBefore: last.version } : {}),
+    };
+  }
+
+  /**
+   * Makes a retained version's state, players, phase and status current again as a new version,
+   * and appends `{ type: "rollback", data: { fromVersion, toVersion, reason } }` in the same
+   * commit, so that stream subscribers and reconnecting players see it. Nothing in the history is
+   * rewritten. Rolling back to the current version changes nothing and answers that version.
+   * Errors: `NOT_FOUND` (game or version), `VERSION_CONFLICT` (stale `expectedVersion`), `CORRUPT_DATA`.
+   */
+  async rollback(gameId: string, input: RollbackInput): Promise<RollbackResult> {
+    assertId(gameId, 'gameId');
+    if (!isObject(input)) throw invalidInput('rollback takes { toVersion, reason?, expectedVersion? }');
+    assertPositiveVersion(input.toVersion, 'toVersion');
+    if (input.expectedVersion !== undefined) assertPositiveVersion(input.expectedVersion, 'expectedVersion');
+    if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000))
+      throw invalidInput('reason must be a string of at most 1000 characters');
+    const { toVersion, expectedVersion } = input;
+    const reason = input.reason ?? null;
+    this.#assertNothingQueued(gameId);
+    return retryUnlessStopped(async () => {
+      const current = await this.#loadExisting(gameId);
+      const { game, document } = current;
+      if (expectedVersion !== undefined && expectedVersion !== document.version) {
+        throw new StopRetry(
+          versionConflict(`Game "${gameId}" is at version ${document.version}, not ${expectedVersion}`, {
+            gameId,
+            expectedVersion,
+            currentVersion: document.version,
+          }),
+        );
+      }
+      if (toVersion === document.version) {
+        return {
+          success: true,
+          version: document.version,
+          restoredFrom: toVersion,
+          persistedAt: toIso(document.updatedAt),
+          lastSeq: game.lastSeq,
+        };
+      }
+      const target = await this.#history.version(gameId, current, toVersion).catch((error: unknown) => {
+        throw new StopRetry(error as SavepointError);
+      });
+      const now = this.#store.now();
+      const lastSeq = game.lastSeq + 1;
+      const written = await this.#versionWrite(gameId, current, target.fields, lastSeq, now, false);
+      const result = await this.#store.commit([
+        {
+          op: 'append',
+          stream: streamOf(gameId),
+          events: [{ type: 'rollback', data: { fromVersion: document.version, toVersion, reason } }],
+          expectedHead: game.lastSeq,
+        },
+        ...written.ops,
+      ]);
+      const stored = (result.results[1] as DocumentWriteResult).document;
+      this.#remember(gameId, knownOf({ game: written.game, document: stored }));
+      return {
+        success: true,
+        version: stored.version,
+        restoredFrom: toVersion,
+        persistedAt: toIso(stored.updatedAt),
+        lastSeq,
+      };
+    });
+  }
+
+  /**
+   * Copies the game at a retained version into a new, active game: the state, phase and players
+   * (or `players`), and the events up to that version's `lastSeq` with the same seq numbers (each
+   * event's time is the fork's). No tokens are copied. Errors: `NOT_FOUND` (game or version),
+   * `VERSION_CONFLICT` when `newGameId` exists, `INVALID_INPUT`.
+   */
+  async fork(gameId: string, input: ForkInput): Promise<ForkResult> {
+    assertId(gameId, 'gameId');
+    if (!isObject(input)) throw invalidInput('fork takes { newGameId, atVersion?, players? }');
+    assertId(input.newGameId, 'newGameId');
+    if (input.newGameId === gameId) throw invalidInput('newGameId must differ from the game forked');
+    if (input.atVersion !== undefined) assertPositiveVersion(input.atVersion, 'atVersion');
+    if (input.players !== undefined) assertPlayers(input.players);
+    const { newGameId } = input;
+    const current = await this.#loadExisting(gameId);
+    const source: GameVersion =
+      input.atVersion === undefined || input.atVersion === current.document.version
+        ? {
+            version: current.document.version,
+            persistedAt: current.document.updatedAt,
+            lastSeq: current.game.lastSeq,
+            fields: versionedFields(current.game),
+          }
+        : await this.#history.version(gameId, current, input.atVersion);
+    const events = (await this.#readRange(gameId, 0, source.lastSeq)).map(({ type, data }) => ({
+      type,
+      data,
+    }));
+    if (events.length !== source.lastSeq) {
+      throw corruptGame(
+        gameId,
+        `its event log holds ${events.length} of the ${source.lastSeq} events to copy`,
+      );
+    }
+    const fields: VersionedFields = {
+      ...source.fields,
+      players: input.players === undefined ? [...source.fields.players] : [...input.players],
+      status: 'active',
+      completedAt: null,
+    };
+    const written = await this.#versionWrite(
+      newGameId,
+      undefined,
+      fields,
+      source.lastSeq,
+      this.#store.now(),
+      false,
+    );
+    try {
+      await this.#store.commit([
+        ...written.ops,
+        ...(events.length === 0
+          ? []
+          : [{ op: 'append', stream: streamOf(newGameId), events, expectedHead: 0 } as const]),
+      ]);
+    } catch (error) {
+      if (isSavepointError(error, 'VERSION_CONFLICT')) {
+        throw versionConflict(`Game "${newGameId}" already exists; fork onto a new game id`, {
+          gameId: newGameId,
+        });
+      }
+      throw error;
+    }
+    return {
+      gameId: newGameId,
+      version: 1,
+      forkedFrom: { gameId, version: source.version, lastSeq: source.lastSeq },
+    };
   }
 
   /** A page of the game's events, ascending. Errors: `NOT_FOUND`. */
@@ -696,6 +945,7 @@ export class Games {
     const ops: CommitOp[] = [
       { op: 'delete', collection: GAME_COLLECTION, key: gameId },
       { op: 'deleteStream', stream: streamOf(gameId) },
+      ...(await this.#history.deleteOps(gameId)),
     ];
     for (const collection of [TOKEN_COLLECTION, FAILURE_COLLECTION]) {
       for (const document of await this.#listSeats(collection, gameId)) {
@@ -788,6 +1038,73 @@ export class Games {
   }
 
   // ---- internals ----
+
+  /**
+   * The ops that make `fields` the game's next version over `current` (absent, or unreadable when
+   * `unreadable`): the snapshot under its condition, the history entry and, when the game is
+   * completed or reopened, the new expiry of everything it owns, all for one commit.
+   */
+  async #versionWrite(
+    gameId: string,
+    current: LoadedGame | undefined,
+    fields: VersionedFields,
+    lastSeq: number,
+    now: number,
+    unreadable: boolean,
+  ): Promise<{ readonly game: StoredGame; readonly ops: CommitOp[] }> {
+    const previous = current?.game;
+    const completing = fields.status === 'completed' && previous?.status !== 'completed';
+    const reopening = previous?.status === 'completed' && fields.status === 'active';
+    let expiresAt: number | null = null;
+    if (completing) expiresAt = now + this.#gameTtlMs;
+    else if (fields.status === 'completed') expiresAt = current?.document.expiresAt ?? null;
+    // Over an unreadable record the version is unknown: the history starts again after it.
+    const history = unreadable
+      ? { ops: await this.#history.deleteOps(gameId), count: 0 }
+      : this.#history.recordOps(gameId, {
+          previous: current,
+          next: fields,
+          version: (current?.document.version ?? 0) + 1,
+          lastSeq,
+          now,
+          expiresAt,
+        });
+    const game: StoredGame = { ...fields, lastSeq, historyCount: history.count };
+    const ops: CommitOp[] = [
+      {
+        op: 'put',
+        collection: GAME_COLLECTION,
+        key: gameId,
+        value: storedGameToJson(game),
+        expiresAt,
+        ...(current === undefined
+          ? unreadable
+            ? {}
+            : { mustNotExist: true }
+          : { expectedVersion: current.document.version }),
+      },
+      ...history.ops,
+    ];
+    // Completing or reopening moves the expiry of everything the game owns, in the same commit.
+    if (completing || reopening) {
+      ops.push({ op: 'expireStream', stream: streamOf(gameId), expiresAt });
+      ops.push(...(await this.#history.expireOps(gameId, expiresAt)));
+    }
+    if (completing && expiresAt !== null) ops.push(...(await this.#expireSeatsOps(gameId, expiresAt)));
+    return { game, ops };
+  }
+
+  /** The readable record of an existing game. Errors: `NOT_FOUND`, `CORRUPT_DATA`. */
+  async #loadExisting(gameId: string): Promise<LoadedGame> {
+    const current = await this.#load(gameId);
+    if (current === undefined) throw notFound(`Game "${gameId}" does not exist`, { gameId });
+    return current;
+  }
+
+  /** History writes go to storage directly: they would reorder writes still queued for it. */
+  #assertNothingQueued(gameId: string): void {
+    if (this.#outbox.has(gameId)) throw queuedAhead(gameId);
+  }
 
   /** Reads and checks the game's record; `undefined` when there is none. */
   async #load(gameId: string): Promise<LoadedGame | undefined> {
@@ -982,6 +1299,22 @@ const seatTaken = (gameId: string, playerId: string): SavepointError =>
     `Another reconnect for player "${playerId}" in game "${gameId}" won the seat first`,
     { details: { gameId, playerId } },
   );
+
+function assertPositiveVersion(value: unknown, what: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw invalidInput(`${what} must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`);
+}
+
+const versionRecord = (gameId: string, version: GameVersion): GameRecord => ({
+  gameId,
+  state: version.fields.state,
+  players: [...version.fields.players],
+  phase: version.fields.phase,
+  status: version.fields.status,
+  version: version.version,
+  persistedAt: toIso(version.persistedAt),
+  lastSeq: version.lastSeq,
+});
 
 function nonNegative(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;

@@ -1,0 +1,297 @@
+/**
+ * A game's history: the versions a persist, a rollback, a fork or an events call that carries a
+ * state or phase made current, kept so that any retained version can be read back, rolled back to
+ * or forked (see docs/api.md §Game history).
+ *
+ * How it is stored, and why:
+ * - Each version is an entry `{ v, t, q, d }`: its version, time, last event seq, and a *reverse*
+ *   delta (`d`) that turns the fields of the next newer version into its own. The newest fields are
+ *   the game document itself, so a write only adds a small delta computed from the record it
+ *   already read, and reading version V walks back from the current state.
+ * - Entries are appended (`$push`, no read) to page documents of {@link PAGE_ENTRIES} entries,
+ *   `game-history/{gameId}/{page}`: one row per 16 versions instead of one per version, since
+ *   per-row overhead would otherwise cost more than the deltas themselves.
+ * - The game document counts the entries written (`history`); entry n lives in page ⌊(n−1)/16⌋.
+ *   Entries older than the last `versions` are pruned: ignored when read, and their page deleted in
+ *   the commit that makes the whole page too old. Pages expire with the game and are deleted with it.
+ * - Everything is written in the commit that makes the version current, so history and state never
+ *   disagree, whatever crashes.
+ *
+ * An entry's time is the store's clock just before its commit; the commit stamps the document a
+ * moment later. The next entry records the version and exact time of the document it replaced
+ * (`pv`, `pt`), which replace it whenever no event append came between.
+ */
+import { applyJsonDelta, diffJson, isJsonDelta, type JsonDelta } from '../../engine/json-delta.js';
+import type { Store } from '../../engine/store.js';
+import type { CommitOp, JsonObject, JsonValue, StoredDocument } from '../../engine/types.js';
+import { notFound } from '../../errors.js';
+import { type GameStatus, isJsonObject, type StoredGame } from './game-record.js';
+
+/** Collection of history pages, keyed by {@link pageKey}. */
+export const HISTORY_COLLECTION = 'game-history';
+/** Versions kept per game (`SAVEPOINT_GAME_HISTORY`). */
+export const DEFAULT_HISTORY_VERSIONS = 100;
+/** Entries per page document. */
+export const PAGE_ENTRIES = 16;
+
+/** The fields a version restores: the stored game without its event head and bookkeeping. */
+export type VersionedFields = Pick<StoredGame, 'state' | 'players' | 'phase' | 'status' | 'completedAt'>;
+
+/** One retained version, rebuilt. */
+export interface GameVersion {
+  readonly version: number;
+  /** When the version was made current (ms since the epoch). */
+  readonly persistedAt: number;
+  /** The last event seq at that version. */
+  readonly lastSeq: number;
+  readonly fields: VersionedFields;
+}
+
+interface HistoryEntry {
+  readonly v: number;
+  readonly t: number;
+  readonly q: number;
+  /** Turns the next newer entry's fields into this one's; `null` when this is the first one. */
+  readonly d: JsonDelta | null;
+  /** The version and exact time of the document this entry's write replaced. */
+  readonly pv?: number;
+  readonly pt?: number;
+}
+
+/** What a write of a new version tells the history. */
+export interface VersionWrite {
+  /** The record this write replaces, when there is a readable one. */
+  readonly previous: { readonly game: StoredGame; readonly document: StoredDocument } | undefined;
+  readonly next: VersionedFields;
+  /** The version the write's commit creates. */
+  readonly version: number;
+  readonly lastSeq: number;
+  readonly now: number;
+  /** The game document's expiry after the write; pages share it. */
+  readonly expiresAt: number | null;
+}
+
+const PAGE_DIGITS = 16;
+/** The `{gameId}/` prefix is exact: `/` cannot occur in ids. */
+const pagePrefix = (gameId: string): string => `${gameId}/`;
+const pageKey = (gameId: string, page: number): string =>
+  `${pagePrefix(gameId)}${String(page).padStart(PAGE_DIGITS, '0')}`;
+const pageOf = (ordinal: number): number => Math.floor((ordinal - 1) / PAGE_ENTRIES);
+
+export function versionedFields(game: StoredGame): VersionedFields {
+  return {
+    state: game.state,
+    players: game.players,
+    phase: game.phase,
+    status: game.status,
+    completedAt: game.completedAt,
+  };
+}
+
+const fieldsToJson = (fields: VersionedFields): JsonObject => ({
+  state: fields.state,
+  players: [...fields.players],
+  phase: fields.phase,
+  status: fields.status,
+  completedAt: fields.completedAt,
+});
+
+function fieldsFromJson(value: JsonObject): VersionedFields | undefined {
+  const { state, players, phase, status, completedAt } = value;
+  if (!isJsonObject(state)) return undefined;
+  if (!Array.isArray(players) || !players.every((p): p is string => typeof p === 'string')) return undefined;
+  if (phase !== null && typeof phase !== 'string') return undefined;
+  if (status !== 'active' && status !== 'completed') return undefined;
+  if (completedAt !== null && typeof completedAt !== 'number') return undefined;
+  return { state, players, phase, status: status as GameStatus, completedAt };
+}
+
+function parseEntry(value: JsonValue | undefined): HistoryEntry | undefined {
+  if (!isJsonObject(value)) return undefined;
+  const { v, t, q, d, pv, pt } = value;
+  if (typeof v !== 'number' || typeof t !== 'number' || typeof q !== 'number') return undefined;
+  if (d !== null && !isJsonDelta(d)) return undefined;
+  return { v, t, q, d, ...(typeof pv === 'number' && typeof pt === 'number' ? { pv, pt } : {}) };
+}
+
+/** Why a version cannot be read: the `NOT_FOUND` detail says which. */
+function missingVersion(gameId: string, version: number, reason: string): Error {
+  return notFound(`Version ${version} of game "${gameId}" ${reason}`, { gameId, version });
+}
+
+/** The history of every game of one store. */
+export class GameHistory {
+  readonly #store: Store;
+  readonly #versions: number;
+
+  /** `versions`: how many versions each game keeps; 0 keeps none. */
+  constructor(store: Store, versions: number) {
+    this.#store = store;
+    this.#versions = versions;
+  }
+
+  get enabled(): boolean {
+    return this.#versions > 0;
+  }
+
+  /** Versions kept per game. */
+  get versions(): number {
+    return this.#versions;
+  }
+
+  /**
+   * The ops that record a new version, for the commit that writes it, and the entry count the
+   * game document must then hold. With no readable previous record, the history starts again.
+   */
+  recordOps(gameId: string, write: VersionWrite): { readonly ops: CommitOp[]; readonly count: number } {
+    if (!this.enabled) return { ops: [], count: 0 };
+    const previous = write.previous;
+    const ordinal = (previous?.game.historyCount ?? 0) + 1;
+    const entry: JsonObject = {
+      v: write.version,
+      t: write.now,
+      q: write.lastSeq,
+      d:
+        previous === undefined
+          ? null
+          : diffJson(fieldsToJson(write.next), fieldsToJson(versionedFields(previous.game))),
+    };
+    // The replaced record's own version and time: exact for the previous entry when no append came between.
+    if (previous !== undefined) {
+      entry.pv = previous.document.version;
+      entry.pt = previous.document.updatedAt;
+    }
+    const ops: CommitOp[] = [
+      {
+        op: 'patch',
+        collection: HISTORY_COLLECTION,
+        key: pageKey(gameId, pageOf(ordinal)),
+        patch: { $push: { e: entry } },
+        upsert: true,
+        expiresAt: write.expiresAt,
+      },
+    ];
+    const pruned = ordinal - this.#versions;
+    if (pruned > 0 && pruned % PAGE_ENTRIES === 0)
+      ops.push({
+        op: 'delete',
+        collection: HISTORY_COLLECTION,
+        key: pageKey(gameId, pruned / PAGE_ENTRIES - 1),
+      });
+    return { ops, count: ordinal };
+  }
+
+  /** Ops that delete every page of the game: its removal, or a history started again. */
+  async deleteOps(gameId: string): Promise<CommitOp[]> {
+    return (await this.#pages(gameId)).map((page) => ({
+      op: 'delete',
+      collection: HISTORY_COLLECTION,
+      key: page.key,
+    }));
+  }
+
+  /** Ops that give every page the game document's new expiry (completing or reopening it). */
+  async expireOps(gameId: string, expiresAt: number | null): Promise<CommitOp[]> {
+    return (await this.#pages(gameId)).map((page) => ({
+      op: 'patch',
+      collection: HISTORY_COLLECTION,
+      key: page.key,
+      patch: {},
+      expiresAt,
+    }));
+  }
+
+  /**
+   * The retained versions, newest first, rebuilt from the current record. A damaged or missing
+   * page ends the walk: the versions behind it count as pruned.
+   */
+  async list(
+    gameId: string,
+    current: { readonly game: StoredGame; readonly document: StoredDocument },
+  ): Promise<GameVersion[]> {
+    const count = current.game.historyCount ?? 0;
+    if (!this.enabled || count === 0) return [];
+    const oldest = Math.max(1, count - this.#versions + 1);
+    const entries = new Map<number, HistoryEntry>();
+    for (const page of await this.#pages(gameId)) {
+      const index = Number(page.key.slice(pagePrefix(gameId).length));
+      const items = isJsonObject(page.value) && Array.isArray(page.value.e) ? page.value.e : [];
+      items.forEach((item, position) => {
+        const ordinal = index * PAGE_ENTRIES + position + 1;
+        const entry = parseEntry(item);
+        if (entry !== undefined && ordinal >= oldest && ordinal <= count) entries.set(ordinal, entry);
+      });
+    }
+    const versions: GameVersion[] = [];
+    let fields: VersionedFields | undefined = versionedFields(current.game);
+    let newer: HistoryEntry | undefined;
+    for (let ordinal = count; ordinal >= oldest && fields !== undefined; ordinal--) {
+      const entry = entries.get(ordinal);
+      if (entry === undefined) break;
+      if (newer !== undefined) {
+        if (newer.d === null) break;
+        fields = fieldsFromJson(applyJsonDelta(fieldsToJson(fields), newer.d));
+        if (fields === undefined) break;
+      }
+      const exactTime =
+        newer === undefined
+          ? current.document.version === entry.v
+            ? current.document.updatedAt
+            : undefined
+          : newer.pv === entry.v
+            ? newer.pt
+            : undefined;
+      versions.push({ version: entry.v, persistedAt: exactTime ?? entry.t, lastSeq: entry.q, fields });
+      newer = entry;
+    }
+    return versions;
+  }
+
+  /**
+   * One retained version. Errors: `NOT_FOUND`, saying whether the version is newer than the game,
+   * pruned, or was never a version of its own (an event append without a state).
+   */
+  async version(
+    gameId: string,
+    current: { readonly game: StoredGame; readonly document: StoredDocument },
+    version: number,
+  ): Promise<GameVersion> {
+    if (version > current.document.version)
+      throw missingVersion(
+        gameId,
+        version,
+        `was never stored: the game is at version ${current.document.version}`,
+      );
+    const retained = await this.list(gameId, current);
+    const found = retained.find((candidate) => candidate.version === version);
+    if (found !== undefined) return found;
+    const oldest = retained[retained.length - 1];
+    if (!this.enabled) throw missingVersion(gameId, version, 'is not kept: game history is turned off');
+    if (oldest === undefined || version < oldest.version)
+      throw missingVersion(
+        gameId,
+        version,
+        `has been pruned or was never kept: history keeps the last ${this.#versions} versions`,
+      );
+    throw missingVersion(
+      gameId,
+      version,
+      'was made by an event append without a state and is not kept on its own',
+    );
+  }
+
+  async #pages(gameId: string): Promise<StoredDocument[]> {
+    const pages: StoredDocument[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.#store.list(HISTORY_COLLECTION, {
+        prefix: pagePrefix(gameId),
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      pages.push(...page.items);
+      after = page.nextCursor ?? undefined;
+    } while (after !== undefined);
+    return pages;
+  }
+}
