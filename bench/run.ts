@@ -13,6 +13,7 @@ import { benchCheckpoints } from './engine/checkpoints.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
 import { benchGames } from './games/games.js';
+import { benchGameHistory } from './games/history.js';
 import { benchGamesOpenLoop } from './games/open-loop.js';
 import { benchHttp } from './http/http.js';
 import { benchPostgresCommits } from './postgres/postgres.js';
@@ -35,6 +36,7 @@ const groups: Record<string, () => Promise<void>> = {
   games: async () => {
     await benchGames(n(5_000));
     await benchGamesOpenLoop(scale);
+    await benchGameHistory(scale);
   },
   domains: async () => {
     await benchMatchScores(n(5_000));

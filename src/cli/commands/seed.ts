@@ -6,7 +6,7 @@
  * with a message naming the file and the record.
  *
  * `savepoint seed --rollback KIND@VERSION` makes an older version of a kind current again, as a new
- * load (see docs/api.md §Catalog versions), exactly as `POST /v1/catalog-versions/{kind}/rollback`.
+ * load (see docs/time-travel.md), exactly as `POST /v1/catalog-versions/{kind}/rollback`.
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';

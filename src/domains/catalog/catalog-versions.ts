@@ -1,7 +1,7 @@
 /**
  * Catalog versions: every load that changes a kind keeps that content, so designers can read an
- * older version, see what changed between two, and make one current again (see docs/api.md
- * §Catalog versions).
+ * older version, see what changed between two, and make one current again (see
+ * docs/time-travel.md).
  *
  * Storage: `catalog-version/{kind}:{revision}` holds one load's whole content
  * (`{ kind, revision, version, updatedAt, loadedAt, count, hash, data }`), written in the seeding's

@@ -1,7 +1,7 @@
 /**
  * A game's history: the versions a persist, a rollback, a fork or an events call that carries a
  * state or phase made current, kept so that any retained version can be read back, rolled back to
- * or forked (see docs/api.md §Game history).
+ * or forked (see docs/time-travel.md).
  *
  * How it is stored, and why:
  * - Each version is an entry `{ v, t, q, d }`: its version, time, last event seq, and a *reverse*
@@ -10,7 +10,9 @@
  *   already read, and reading version V walks back from the current state.
  * - Entries are appended (`$push`, no read) to page documents of {@link PAGE_ENTRIES} entries,
  *   `game-history/{gameId}/{page}`: one row per 16 versions instead of one per version, since
- *   per-row overhead would otherwise cost more than the deltas themselves.
+ *   per-row overhead would otherwise cost more than the deltas themselves. The write that starts a
+ *   page seals the full one before it: its entries are deflated into one string (`z`), since
+ *   neighbouring deltas repeat the same paths and compress several times over.
  * - The game document counts the entries written (`history`); entry n lives in page ⌊(n−1)/16⌋.
  *   Entries older than the last `versions` are pruned: ignored when read, and their page deleted in
  *   the commit that makes the whole page too old. Pages expire with the game and are deleted with it.
@@ -21,6 +23,7 @@
  * moment later. The next entry records the version and exact time of the document it replaced
  * (`pv`, `pt`), which replace it whenever no event append came between.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { applyJsonDelta, diffJson, isJsonDelta, type JsonDelta } from '../../engine/json-delta.js';
 import type { Store } from '../../engine/store.js';
 import type { CommitOp, JsonObject, JsonValue, StoredDocument } from '../../engine/types.js';
@@ -72,6 +75,8 @@ export interface VersionWrite {
 }
 
 const PAGE_DIGITS = 16;
+/** Sealed pages kept inflated, by their deflated text (which is their content: no stale hit can occur). */
+const INFLATED_PAGES = 512;
 /** The `{gameId}/` prefix is exact: `/` cannot occur in ids. */
 const pagePrefix = (gameId: string): string => `${gameId}/`;
 const pageKey = (gameId: string, page: number): string =>
@@ -114,6 +119,16 @@ function parseEntry(value: JsonValue | undefined): HistoryEntry | undefined {
   return { v, t, q, d, ...(typeof pv === 'number' && typeof pt === 'number' ? { pv, pt } : {}) };
 }
 
+/** A sealed page's entries; none when it is damaged (the walk then ends there). */
+function inflateEntries(deflated: string): JsonValue[] {
+  try {
+    const entries: unknown = JSON.parse(inflateRawSync(Buffer.from(deflated, 'base64')).toString('utf8'));
+    return Array.isArray(entries) ? (entries as JsonValue[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Why a version cannot be read: the `NOT_FOUND` detail says which. */
 function missingVersion(gameId: string, version: number, reason: string): Error {
   return notFound(`Version ${version} of game "${gameId}" ${reason}`, { gameId, version });
@@ -123,6 +138,8 @@ function missingVersion(gameId: string, version: number, reason: string): Error 
 export class GameHistory {
   readonly #store: Store;
   readonly #versions: number;
+  /** Least recently used first. */
+  readonly #inflated = new Map<string, JsonValue[]>();
 
   /** `versions`: how many versions each game keeps; 0 keeps none. */
   constructor(store: Store, versions: number) {
@@ -143,7 +160,10 @@ export class GameHistory {
    * The ops that record a new version, for the commit that writes it, and the entry count the
    * game document must then hold. With no readable previous record, the history starts again.
    */
-  recordOps(gameId: string, write: VersionWrite): { readonly ops: CommitOp[]; readonly count: number } {
+  async recordOps(
+    gameId: string,
+    write: VersionWrite,
+  ): Promise<{ readonly ops: CommitOp[]; readonly count: number }> {
     if (!this.enabled) return { ops: [], count: 0 };
     const previous = write.previous;
     const ordinal = (previous?.game.historyCount ?? 0) + 1;
@@ -171,6 +191,21 @@ export class GameHistory {
         expiresAt: write.expiresAt,
       },
     ];
+    // The first entry of a page seals the page before it, under its version: a concurrent writer retries.
+    if (ordinal > 1 && pageOf(ordinal) !== pageOf(ordinal - 1)) {
+      const full = await this.#store.get(HISTORY_COLLECTION, pageKey(gameId, pageOf(ordinal - 1)));
+      const entries = full === undefined || !isJsonObject(full.value) ? undefined : full.value.e;
+      if (full !== undefined && Array.isArray(entries)) {
+        ops.push({
+          op: 'put',
+          collection: HISTORY_COLLECTION,
+          key: full.key,
+          value: { z: deflateRawSync(JSON.stringify(entries)).toString('base64') },
+          expectedVersion: full.version,
+          expiresAt: write.expiresAt,
+        });
+      }
+    }
     const pruned = ordinal - this.#versions;
     if (pruned > 0 && pruned % PAGE_ENTRIES === 0)
       ops.push({
@@ -215,7 +250,7 @@ export class GameHistory {
     const entries = new Map<number, HistoryEntry>();
     for (const page of await this.#pages(gameId)) {
       const index = Number(page.key.slice(pagePrefix(gameId).length));
-      const items = isJsonObject(page.value) && Array.isArray(page.value.e) ? page.value.e : [];
+      const items = this.#entriesOf(page);
       items.forEach((item, position) => {
         const ordinal = index * PAGE_ENTRIES + position + 1;
         const entry = parseEntry(item);
@@ -278,6 +313,27 @@ export class GameHistory {
       version,
       'was made by an event append without a state and is not kept on its own',
     );
+  }
+
+  /** A page's entries, inflating a sealed page once. */
+  #entriesOf(page: StoredDocument): JsonValue[] {
+    const value = page.value;
+    if (!isJsonObject(value)) return [];
+    if (Array.isArray(value.e)) return value.e;
+    if (typeof value.z !== 'string') return [];
+    const id = value.z;
+    let entries = this.#inflated.get(id);
+    if (entries === undefined) {
+      entries = inflateEntries(value.z);
+      if (this.#inflated.size >= INFLATED_PAGES) {
+        const oldest = this.#inflated.keys().next();
+        if (oldest.done !== true) this.#inflated.delete(oldest.value);
+      }
+    } else {
+      this.#inflated.delete(id);
+    }
+    this.#inflated.set(id, entries);
+    return entries;
   }
 
   async #pages(gameId: string): Promise<StoredDocument[]> {

@@ -549,7 +549,7 @@ export class Games {
       // A call that changes the state or phase makes a version of the history; one that only appends does not.
       const recorded =
         state !== undefined || input.phase !== undefined
-          ? this.#history.recordOps(gameId, {
+          ? await this.#history.recordOps(gameId, {
               previous: current,
               next: {
                 ...versionedFields(game),
@@ -1061,7 +1061,7 @@ export class Games {
     // Over an unreadable record the version is unknown: the history starts again after it.
     const history = unreadable
       ? { ops: await this.#history.deleteOps(gameId), count: 0 }
-      : this.#history.recordOps(gameId, {
+      : await this.#history.recordOps(gameId, {
           previous: current,
           next: fields,
           version: (current?.document.version ?? 0) + 1,
