@@ -58,12 +58,12 @@ export function rangeChart(title: string, ranges: readonly Range[]): Element {
     class: 'chart',
     role: 'img',
     'aria-label': `${title}: ${ranges.map((r) => `${r.name} min ${formatNumber(r.min)} mean ${formatNumber(r.mean)} max ${formatNumber(r.max)}`).join('; ')}`,
-    viewBox: `0 0 ${WIDTH} ${ranges.length * ROW * 1.5 + 4}`,
+    viewBox: `0 0 ${WIDTH} ${ranges.length * ROW * 1.5 + 16}`,
     width: WIDTH,
-    height: ranges.length * ROW * 1.5 + 4,
+    height: ranges.length * ROW * 1.5 + 16,
   });
   ranges.forEach((range, index) => {
-    const y = index * ROW * 1.5 + 14;
+    const y = index * ROW * 1.5 + 22;
     const width = range.max - range.min;
     const meanX = at(LABEL + (width === 0 ? span / 2 : ((range.mean - range.min) / width) * span));
     chart.append(

@@ -28,7 +28,8 @@ export const auditSection: Section = {
     const type = h('select', {}, h('option', { value: '' }, 'all types'));
     const text = h('input', { type: 'search', spellcheck: 'false' });
     const live = h('input', { type: 'checkbox', checked: true, id: 'audit-live' });
-    const status = h('span', { class: 'muted', role: 'status' });
+    // Not a live region: it changes on every poll, and announcing that would drown out the page.
+    const status = h('span', { class: 'muted' });
     const list = h('div', { id: 'audit-list' });
     let lastSeq = 0;
     let polling = false;

@@ -86,6 +86,7 @@ function eventsPane(game: GameRecord, context: SectionContext): HTMLElement {
       onEvent: (event) => {
         if (event.seq <= lastSeq || rows === undefined) return;
         lastSeq = event.seq;
+        // Stream frames carry no write time; the time of arrival is within moments of it.
         rows.append(tableRow(eventColumns, { ...event, at: new Date().toISOString() }, 'fresh'));
       },
     }).then(
