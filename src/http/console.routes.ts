@@ -53,9 +53,13 @@ function loadConsoleFiles(dir: string): Map<string, ConsoleFile> {
   }
   for (const name of names) {
     const contentType = CONTENT_TYPES[extname(name)];
-    const path = join(dir, name);
-    if (contentType === undefined || !statSync(path).isFile()) continue;
-    files.set(name, { body: readFileSync(path), contentType });
+    if (contentType === undefined) continue;
+    try {
+      const path = join(dir, name);
+      if (statSync(path).isFile()) files.set(name, { body: readFileSync(path), contentType });
+    } catch {
+      // Removed between the listing and the read (a build running meanwhile): not served.
+    }
   }
   return files;
 }
