@@ -220,6 +220,11 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     await page.getByText('Enter the API key above to run the actions.').waitFor();
     await section('Catalog');
     await page.getByRole('link', { name: 'items', exact: true }).waitFor();
+    await section('Leaderboards');
+    await page.getByText('Enter the API key to list them all.').waitFor();
+    await page.getByLabel('Board').fill('global');
+    await page.getByRole('button', { name: 'Open board' }).click();
+    await page.locator('#board-top').getByRole('cell', { name: 'ada', exact: true }).waitFor();
   });
 
   it('takes the key in a field labelled "API key" and keeps it in sessionStorage only', async () => {
