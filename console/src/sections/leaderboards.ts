@@ -4,34 +4,10 @@
  */
 import { ApiError, api, seg, withQuery } from '../api.js';
 import { field, h } from '../dom.js';
+import { recentPeriods } from '../periods.js';
 import { type Section, sectionHref } from '../section.js';
 import type { BoardDefinition, BoardEntry, BoardPage, DocumentPage, MemberAround } from '../types.js';
 import { type Column, compact, facts, fill, formatNumber, hasKey, table } from '../ui.js';
-
-const DAY_MS = 86_400_000;
-const pad = (value: number): string => String(value).padStart(2, '0');
-
-/** The ISO week name of a UTC date: `2026-W49`. */
-function isoWeek(date: Date): string {
-  const thursday = new Date(date.getTime() + (3 - ((date.getUTCDay() + 6) % 7)) * DAY_MS);
-  const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
-  const week = Math.floor((thursday.getTime() - yearStart) / DAY_MS / 7) + 1;
-  return `${thursday.getUTCFullYear()}-W${pad(week)}`;
-}
-
-/** The current period and the `count - 1` before it, newest first (UTC, as the server names them). */
-export function recentPeriods(period: BoardDefinition['period'], count: number, now = new Date()): string[] {
-  const names: string[] = [];
-  for (let back = 0; back < count; back++) {
-    if (period === 'daily') names.push(new Date(now.getTime() - back * DAY_MS).toISOString().slice(0, 10));
-    else if (period === 'weekly') names.push(isoWeek(new Date(now.getTime() - back * 7 * DAY_MS)));
-    else if (period === 'monthly') {
-      const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1));
-      names.push(`${month.getUTCFullYear()}-${pad(month.getUTCMonth() + 1)}`);
-    }
-  }
-  return names;
-}
 
 const entryColumns: readonly Column<BoardEntry>[] = [
   { title: 'rank', cell: (entry) => entry.rank, numeric: true },
