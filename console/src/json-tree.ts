@@ -26,18 +26,20 @@ function node(label: HTMLElement | null, value: unknown, depth: number, openDept
     ? value.map((item, index) => [String(index), item])
     : Object.entries(value);
   const shape = Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`;
-  const list = h('ul');
-  for (const [key, item] of entries.slice(0, MAX_CHILDREN)) {
-    list.append(node(h('span', { class: 'key' }, `${key}: `), item, depth + 1, openDepth));
-  }
-  if (entries.length > MAX_CHILDREN)
-    list.append(h('li', { class: 'muted' }, `… ${entries.length - MAX_CHILDREN} more`));
-  const details = h(
-    'details',
-    { open: depth < openDepth },
-    h('summary', {}, label, h('span', { class: 'muted' }, shape)),
-    list,
-  );
+  const open = depth < openDepth;
+  const details = h('details', { open }, h('summary', {}, label, h('span', { class: 'muted' }, shape)));
+  // Closed branches are built when first opened, so a large state costs nothing until it is looked at.
+  const build = (): void => {
+    const list = h('ul');
+    for (const [key, item] of entries.slice(0, MAX_CHILDREN)) {
+      list.append(node(h('span', { class: 'key' }, `${key}: `), item, depth + 1, openDepth));
+    }
+    if (entries.length > MAX_CHILDREN)
+      list.append(h('li', { class: 'muted' }, `… ${entries.length - MAX_CHILDREN} more`));
+    details.append(list);
+  };
+  if (open) build();
+  else details.addEventListener('toggle', build, { once: true });
   return h('li', {}, details);
 }
 

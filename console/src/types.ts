@@ -74,7 +74,8 @@ export interface BoardEntry {
 
 export interface BoardPage {
   readonly board: string;
-  readonly period: string;
+  /** `null` for a board without periods. */
+  readonly period: string | null;
   readonly total: number;
   readonly entries: BoardEntry[];
 }

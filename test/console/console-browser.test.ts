@@ -294,7 +294,7 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     await section('Leaderboards');
     await page.getByRole('link', { name: 'global', exact: true }).click();
     await page.locator('#board-top').getByRole('cell', { name: 'ken', exact: true }).waitFor();
-    expect(await text('#board-top')).toContain('5 members');
+    expect(await text('#board-top')).toContain('All time: 5 members');
     await page.getByLabel('Top N').fill('2');
     await page.getByRole('button', { name: 'Show top' }).click();
     await page.getByText('top 2 shown').waitFor();
@@ -368,6 +368,12 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     const row = page.locator('tr', { hasText: 'nightly-report' });
     await row.waitFor();
     expect(await row.innerText()).toMatch(/worker-1\s+1\s+.*\s+\d+ s/);
+    await page.getByLabel('Lease name').fill('nightly-report');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page
+      .locator('dl.facts', { hasText: 'worker-1' })
+      .getByText(/^\d+ s$/)
+      .waitFor();
     await shoot('leases');
   });
 

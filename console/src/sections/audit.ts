@@ -7,6 +7,8 @@ import { type Column, compact, errorBox, formatTime, hasKey, keyNeeded, table, t
 
 const PAGE = 1000;
 const POLL_MS = 2000;
+/** Entries kept in the page; older ones drop off the bottom. */
+const MAX_KEPT = 5000;
 
 const columns: readonly Column<AuditEntry>[] = [
   { title: 'seq', cell: (entry) => entry.seq, numeric: true },
@@ -69,11 +71,13 @@ export const auditSection: Section = {
           if (page.events.length > 0) {
             lastSeq = page.events.at(-1)?.seq ?? lastSeq;
             entries.push(...page.events);
+            if (entries.length > MAX_KEPT) entries.splice(0, entries.length - MAX_KEPT);
             addTypes(page.events);
             const first = list.querySelector('tbody');
             // New entries go on top; a redraw only when the filter hides some or nothing is drawn yet.
             if (first !== null && page.events.every(matches)) {
               for (const entry of page.events) first.prepend(tableRow(columns, entry, 'fresh'));
+              while (first.rows.length > MAX_KEPT) first.lastElementChild?.remove();
             } else draw();
           } else if (entries.length === 0) draw();
           if (page.events.length < PAGE) break;

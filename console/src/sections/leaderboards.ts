@@ -13,7 +13,10 @@ const entryColumns: readonly Column<BoardEntry>[] = [
   { title: 'rank', cell: (entry) => entry.rank, numeric: true },
   { title: 'member', cell: (entry) => entry.member },
   { title: 'score', cell: (entry) => formatNumber(entry.score), numeric: true },
-  { title: 'metadata', cell: (entry) => (entry.metadata === undefined ? '' : compact(entry.metadata)) },
+  {
+    title: 'metadata',
+    cell: (entry) => (entry.metadata === undefined || entry.metadata === null ? '' : compact(entry.metadata)),
+  },
 ];
 
 function boardList(page: DocumentPage<BoardDefinition>): HTMLElement {
@@ -60,7 +63,7 @@ function boardView(root: HTMLElement, board: string): void {
         h(
           'p',
           {},
-          `Period ${page.period}: ${formatNumber(page.total)} members, top ${page.entries.length} shown.`,
+          `${page.period === null ? 'All time' : `Period ${page.period}`}: ${formatNumber(page.total)} members, top ${page.entries.length} shown.`,
         ),
         page.entries.length === 0
           ? h('p', { class: 'muted' }, 'Nobody on this board in this period.')
