@@ -58,7 +58,8 @@ function eventsPane(game: GameRecord, context: SectionContext): HTMLElement {
   const pane = h('section', { 'aria-labelledby': 'events-title' }, h('h3', { id: 'events-title' }, 'Events'));
   const list = h('div');
   const status = h('span', { role: 'status', class: 'muted' });
-  const tailButton = h('button', { type: 'button' }, 'Start live tail');
+  // Enabled once the events are listed: the tail starts after the last one shown.
+  const tailButton = h('button', { type: 'button', disabled: true }, 'Start live tail');
   pane.append(h('div', { class: 'row' }, tailButton, status), list);
   let lastSeq = 0;
   let rows: HTMLTableSectionElement | undefined;
@@ -108,6 +109,7 @@ function eventsPane(game: GameRecord, context: SectionContext): HTMLElement {
     lastSeq = events.at(-1)?.seq ?? after;
     const wrap = table('Events', eventColumns, events);
     rows = wrap.querySelector('tbody') ?? undefined;
+    tailButton.disabled = false;
     const note =
       after > 0
         ? h('p', { class: 'muted' }, `Showing the last ${events.length} of ${game.lastSeq} events.`)

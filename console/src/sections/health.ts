@@ -2,7 +2,7 @@
  * Health: the storage state, pending writes and any start-up recovery notice (a public read), and
  * the sweep, backup and integrity-check actions, each behind a confirmation.
  */
-import { ApiError, api } from '../api.js';
+import { ApiError, api, authHeaders } from '../api.js';
 import { h } from '../dom.js';
 import { jsonTree } from '../json-tree.js';
 import type { Section } from '../section.js';
@@ -61,7 +61,11 @@ const actions: readonly Action[] = [
 
 /** `/health` answers 503 with the health fields inside the problem document; both are shown. */
 async function readHealth(): Promise<{ health: Health; unavailable?: ApiError }> {
-  const response = await fetch('/health', { headers: { accept: 'application/json' }, cache: 'no-store' });
+  const response = await fetch('/health', {
+    // The key matters only where public reads are turned off.
+    headers: { accept: 'application/json', ...authHeaders() },
+    cache: 'no-store',
+  });
   const body = (await response.json()) as Health & { code?: string; detail?: string };
   if (response.ok) return { health: body };
   if (body.storage === undefined)
