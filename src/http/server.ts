@@ -9,6 +9,7 @@ import type { Savepoint } from '../savepoint.js';
 import { adminRoutes } from './admin.routes.js';
 import { resolveApiKey } from './api-key.js';
 import { registerAuth } from './auth.js';
+import { consoleRoutes } from './console.routes.js';
 import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
 import { domainPlugins } from './domain-plugins.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './error-handling.js';
@@ -91,6 +92,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   };
   await app.register(operationsRoutes, pluginOptions);
   await app.register(adminRoutes, pluginOptions);
+  await app.register(consoleRoutes, {});
   for (const plugin of options.domains ?? domainPlugins) await app.register(plugin, pluginOptions);
 
   let stopSweeper: (() => Promise<void>) | undefined;
