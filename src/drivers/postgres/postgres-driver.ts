@@ -441,7 +441,7 @@ class PostgresDriver implements Driver {
         options,
       );
     // Replacing the contents under another connected instance would pull its data from under it.
-    return options.replace === true ? this.#lock.exclusively('replace its contents', load) : load();
+    return options.replace === true ? this.#lock.exclusively("replace the store's contents", load) : load();
   }
 
   countRecords(now: number): Promise<ImportCounts> {

@@ -398,7 +398,7 @@ export class SqliteDriver implements Driver {
     const lock = this.#lock;
     const importing =
       options.replace === true && lock !== undefined
-        ? lock.exclusively('replace its contents', load)
+        ? lock.exclusively("replace the store's contents", load)
         : load();
     const finished = importing.then(
       () => undefined,
