@@ -2,7 +2,7 @@
  * The store lock in one process (the real-process cases are in test/e2e/live-store.test.ts): an
  * opener may replace its own store, a second opener blocks it, and the lock is the OS's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -94,6 +94,18 @@ describe('SQLite store lock, in one process', () => {
     const reopened = new Store(await openSqliteDriver({ path: file }));
     expect((await reopened.get('things', 'k'))?.value).toBe('backed up');
     await reopened.close();
+  });
+
+  it('a damaged file is not moved aside while another opener has it', async () => {
+    const file = join(directory, 'damaged.db');
+    const a = await openSqliteDriver({ path: file });
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.from('not a database header at all'), 0, 28, 0);
+    closeSync(fd);
+    const message = await expectInUse(openSqliteDriver({ path: file, recover: { log: () => {} } }));
+    expect(message).toContain('Refusing to move the damaged database aside');
+    expect(readdirSync(directory).filter((name) => name.startsWith('damaged.db.corrupt-'))).toEqual([]);
+    await a.close();
   });
 
   it('an opener waits for a replacement, then refuses with STORE_IN_USE', async () => {
