@@ -16,6 +16,7 @@ export const errorCatalog = {
   LEASE_HELD: { status: 409, title: 'Lease held by another holder' },
   LEASE_LOST: { status: 409, title: 'Lease lost' },
   ALREADY_CLOSED: { status: 409, title: 'Already closed' },
+  STORE_IN_USE: { status: 409, title: 'Store in use' },
   GAME_COMPLETED: { status: 410, title: 'Game completed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   CORRUPT_DATA: { status: 422, title: 'Stored data is corrupt' },

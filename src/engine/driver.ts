@@ -237,7 +237,9 @@ export interface ImportOptions {
   /**
    * Replace whatever the store holds, in the same transaction as the import (default false: a
    * store holding any live record is refused with `VERSION_CONFLICT` and left untouched). Expired
-   * records not yet swept count as absent either way and are removed by the import.
+   * records not yet swept count as absent either way and are removed by the import. Drivers whose
+   * store other processes can open (SQLite, PostgreSQL) refuse a replacing import with
+   * `STORE_IN_USE`, changing nothing, while another opener has the store open.
    */
   readonly replace?: boolean;
   /**

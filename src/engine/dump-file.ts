@@ -1,11 +1,12 @@
 /**
  * Export files on disk (the format is in `dump-format.ts`).
  *
- * Writing: records stream from the store's snapshot into `<file>.partial-<random>` after a
- * space-filled header line; once the last record is written and the counts and checksum are known,
- * the header is written over the placeholder, the file is fsynced and renamed into place. So the
- * header comes first, the export is read once, and a crash never leaves a half-written file under
- * the final name. To a stream (stdout) the same file is written in the temporary directory, then
+ * Writing: records stream from the store's snapshot into a temporary file beside the target (see
+ * `atomic-file.ts`) after a space-filled header line; once the last record is written and the
+ * counts and checksum are known, the header is written over the placeholder, and the file is
+ * fsynced, renamed into place and its directory fsynced. So the header comes first, the export is
+ * read once, and a crash never leaves a half-written file under the final name: an import of that
+ * name finds the previous whole export, or none. To a stream (stdout) the same file is written in the temporary directory, then
  * copied out and removed: nothing reaches the stream until the export is complete.
  *
  * Reading: {@link verifyExportFile} reads the whole file, checking the header, every record, the
@@ -15,11 +16,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
+import { replaceFileAtomically } from '../atomic-file.js';
 import { SavepointError } from '../errors.js';
 import type { ImportCounts, RecordDump } from './driver.js';
 import {
@@ -54,15 +56,7 @@ export async function writeExportFile(
   path: string,
   options: ExportFileOptions = {},
 ): Promise<ExportHeader> {
-  const partial = join(dirname(path), `.${basename(path)}.partial-${randomBytes(4).toString('hex')}`);
-  try {
-    const header = await writeDump(store, partial, options);
-    await rename(partial, path);
-    return header;
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  return replaceFileAtomically(path, (temporary) => writeDump(store, temporary, options));
 }
 
 /** Writes the export to `stream` (stdout), only once it is complete. */

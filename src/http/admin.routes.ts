@@ -1,7 +1,8 @@
 /**
  * The admin calls of API.md (Operations) beyond `/v1/admin/sweep`: the audit log, backups and the
  * integrity check; all need the API key. On a SQLite file store this plugin also takes the
- * scheduled backups and holds the lock file `savepoint restore` checks.
+ * scheduled backups. (What tells `savepoint restore` that this store is open is the driver's own
+ * store lock, held from open to close: see `src/drivers/sqlite/store-lock.ts`.)
  */
 import { dirname } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
@@ -10,12 +11,7 @@ import { appendAudit, readAudit } from '../audit.js';
 import type { Config } from '../config.js';
 import { checkRelationships } from '../domains/audit/integrity.js';
 import { problemWithFileOffThread } from '../drivers/sqlite/integrity-off-thread.js';
-import {
-  backupSqliteFile,
-  holdLock,
-  pruneBackups,
-  startBackupScheduler,
-} from '../drivers/sqlite/sqlite-backup.js';
+import { backupSqliteFile, pruneBackups, startBackupScheduler } from '../drivers/sqlite/sqlite-backup.js';
 import { invalidInput } from '../errors.js';
 import { driverKindOf, sqlitePathOf } from '../open.js';
 import type { Savepoint } from '../savepoint.js';
@@ -89,19 +85,8 @@ export async function adminRoutes(app: FastifyInstance, options: DomainPluginOpt
   const sqliteFile = servedSqliteFile(config, savepoint);
 
   if (sqliteFile !== undefined) {
-    let releaseLock: (() => void) | undefined;
     let stopBackups: (() => Promise<void>) | undefined;
     app.addHook('onReady', async () => {
-      // `savepoint restore` refuses while this lock names a live process. A server on a full or
-      // read-only disk must still start and serve reads, so a lock that cannot be written only warns.
-      try {
-        releaseLock = holdLock(sqliteFile);
-      } catch (error) {
-        app.log.warn(
-          { err: error },
-          'could not write the lock file: `savepoint restore` will not see this server',
-        );
-      }
       if (config.backupIntervalMs === 0) return;
       stopBackups = startBackupScheduler({
         source: sqliteFile,
@@ -114,7 +99,6 @@ export async function adminRoutes(app: FastifyInstance, options: DomainPluginOpt
     });
     app.addHook('onClose', async () => {
       await stopBackups?.();
-      releaseLock?.();
     });
   }
 

@@ -4,8 +4,9 @@
  * never the key itself.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import type { Config } from '../config.js';
 import { SavepointError } from '../errors.js';
 
@@ -36,7 +37,8 @@ async function readKeyFile(path: string): Promise<string> {
 /**
  * Returns the API key for `config`: `config.apiKey` if set, else the key in `<dataDir>/api-key`,
  * creating that file with 256 random bits (base64url) and mode 0600 when it does not exist yet.
- * The file is created exclusively, so two instances starting at once on one data dir agree on one key.
+ * The file is written atomically and created exclusively (see `atomic-file.ts`): a crash never
+ * leaves a half-written key, and two instances starting at once on one data dir agree on one key.
  */
 export async function resolveApiKey(config: Pick<Config, 'apiKey' | 'dataDir'>): Promise<ResolvedApiKey> {
   if (config.apiKey !== undefined) return { key: config.apiKey, origin: 'env' };
@@ -49,7 +51,7 @@ export async function resolveApiKey(config: Pick<Config, 'apiKey' | 'dataDir'>):
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('base64url');
   try {
-    await writeFile(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileAtomicSync(path, `${key}\n`, { mode: 0o600, exclusive: true });
   } catch (error) {
     // Another process created it between our read and write: use theirs.
     if (isErrno(error, 'EEXIST')) return { key: await readKeyFile(path), origin: 'file', path };

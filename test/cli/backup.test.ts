@@ -68,10 +68,16 @@ describe('backup and restore', () => {
 
     const refused = runCli(['restore', kept, '--data-dir', dataDir]);
     expect(await refused.exited).toBe(1);
-    expect(refused.stderr()).toMatch(/^error: Refusing to restore: process \d+ is serving .*savepoint\.db/m);
+    expect(refused.stderr()).toMatch(
+      new RegExp(
+        `^error: Refusing to restore .*: the store .*savepoint\\.db in data dir ${dataDir} is open in process ${serve.child.pid} \\(.*serve.*\\)\\. Stop .*\\(STORE_IN_USE\\)$`,
+        'm',
+      ),
+    );
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
+    // No pid file: the lock is the kernel's, and it went with the process.
     expect(existsSync(join(dataDir, 'savepoint.pid'))).toBe(false);
 
     const restore = runCli(['restore', kept, '--data-dir', dataDir]);

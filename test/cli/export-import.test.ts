@@ -180,7 +180,7 @@ describe('savepoint export', () => {
       metadata: { name: 'Ana' },
     });
     // Nothing is left behind next to the file.
-    expect(readdirSync(directory).filter((name) => name.includes('partial'))).toEqual([]);
+    expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('writes to stdout once complete, with the summary on stderr', async () => {

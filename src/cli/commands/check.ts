@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { type Config, maskUrl } from '../../config.js';
 import { checkRelationships } from '../../domains/audit/integrity.js';
 import { problemWithFile } from '../../drivers/sqlite/sqlite-recovery.js';
+import { StoreLock } from '../../drivers/sqlite/store-lock.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
 import type { Savepoint } from '../../savepoint.js';
 import {
@@ -38,6 +39,9 @@ export interface CheckOptions {
   /** Opens the store; default: the one the configuration names. */
   readonly open?: (config: Config) => Promise<Savepoint>;
 }
+
+/** How long the check waits for a running restore or replacing import before it reports it. */
+const CHECK_LOCK_WAIT_MS = 5000;
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -76,8 +80,14 @@ export async function runCheck(
       const file = sqlitePathOf(config.databaseUrl);
       steps.push(
         await step('integrity_check', async () => {
-          const problem = problemWithFile(file, { check: 'integrity' });
-          if (problem !== undefined) throw new Error(`${file} ${problem}`);
+          // Held as any opener holds it, so that no restore swaps the file while it is read.
+          const hold = StoreLock.share(file, CHECK_LOCK_WAIT_MS);
+          try {
+            const problem = problemWithFile(file, { check: 'integrity' });
+            if (problem !== undefined) throw new Error(`${file} ${problem}`);
+          } finally {
+            hold.release();
+          }
           return 'ok';
         }),
       );

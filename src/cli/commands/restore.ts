@@ -1,7 +1,8 @@
 /**
- * `savepoint restore FILE`: replaces the SQLite store with a backup, offline. It refuses while a
- * server holds the store (its lock file `<data dir>/savepoint.pid` names a live process) and
- * refuses a backup that fails `integrity_check`; the current file is moved aside to
+ * `savepoint restore FILE`: replaces the SQLite store with a backup, offline. It refuses with
+ * `STORE_IN_USE`, changing nothing, while any process has the store open (a server, a game server
+ * embedding the library, another command: see `src/drivers/sqlite/store-lock.ts`), and refuses a
+ * backup that fails `integrity_check`; the current file is moved aside to
  * `<file>.before-restore-<timestamp>`, never deleted. The restore is recorded in the audit log.
  */
 import { existsSync } from 'node:fs';
@@ -49,7 +50,7 @@ export function registerRestore(program: Command): void {
   withStorageOptions(
     program
       .command('restore')
-      .description('replace the SQLite store with a verified backup (the server must be stopped)')
+      .description('replace the SQLite store with a verified backup (refused while any process has it open)')
       .argument('<file>', 'the backup to restore'),
   ).action(async (file: string, flags: StorageFlags) => {
     await runRestore(configFrom(flags), file);

@@ -9,6 +9,8 @@
  * - Deadlocks, serialization failures and first-insert races retry the whole batch, with jitter.
  * - Every batch NOTIFYs its changes, so other instances' `onExternalChange` listeners hear them.
  * - Migrations run at open under an advisory lock (`migrations.ts`).
+ * - From open to close the driver holds the schema's store lock (`store-lock.ts`), so that a
+ *   replacing import elsewhere refuses while this instance is connected.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -45,8 +47,12 @@ import { createClient, type Sql, type Tables, tablesOf } from './postgres-client
 import { isConnectionLost, isDataError, isRetryable, translatePostgresError } from './postgres-errors.js';
 import { type PostgresDriverOptions, resolvePostgresOptions } from './postgres-options.js';
 import { prefixUpperBound } from './prefix-range.js';
+import { PostgresStoreLock } from './store-lock.js';
 
 export type { PostgresDriverOptions } from './postgres-options.js';
+
+/** How long opening waits for a replacing import on the schema to finish. */
+const LOCK_WAIT_MS = 5000;
 
 /** Most attempts at one batch when PostgreSQL aborts it for a deadlock, serialization failure or insert race. */
 const MAX_BATCH_ATTEMPTS = 6;
@@ -114,11 +120,13 @@ class PostgresDriver implements Driver {
   readonly #notify: boolean;
   readonly #instanceId = randomUUID();
   readonly #feed: ExternalChangeFeed;
+  readonly #lock: PostgresStoreLock;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(sql: Sql, tables: Tables, schema: string, notify: boolean) {
+  constructor(sql: Sql, tables: Tables, schema: string, notify: boolean, lock: PostgresStoreLock) {
     this.#sql = sql;
+    this.#lock = lock;
     this.#tables = tables;
     this.#channel = channelFor(schema);
     this.#notify = notify;
@@ -418,19 +426,22 @@ class PostgresDriver implements Driver {
     if (this.#closed)
       return Promise.reject(new SavepointError('STORAGE_UNAVAILABLE', 'The PostgreSQL driver is closed'));
     // dump.importRecords translates its own errors and passes the source's through unchanged.
-    return dump.importRecords(
-      {
-        sql: this.#sql,
-        tables: this.#tables,
-        // Other instances cannot be told what changed: everything did.
-        notification: this.#notify
-          ? { channel: this.#channel, payload: JSON.stringify({ i: this.#instanceId, at: now, u: 1 }) }
-          : undefined,
-      },
-      pages,
-      now,
-      options,
-    );
+    const load = () =>
+      dump.importRecords(
+        {
+          sql: this.#sql,
+          tables: this.#tables,
+          // Other instances cannot be told what changed: everything did.
+          notification: this.#notify
+            ? { channel: this.#channel, payload: JSON.stringify({ i: this.#instanceId, at: now, u: 1 }) }
+            : undefined,
+        },
+        pages,
+        now,
+        options,
+      );
+    // Replacing the contents under another connected instance would pull its data from under it.
+    return options.replace === true ? this.#lock.exclusively("replace the store's contents", load) : load();
   }
 
   countRecords(now: number): Promise<ImportCounts> {
@@ -448,6 +459,7 @@ class PostgresDriver implements Driver {
       this.#closed = true;
       this.#feed.close();
       await this.#sql.end({ timeout: 5 });
+      await this.#lock.release();
     })();
     return this.#closing;
   }
@@ -491,13 +503,23 @@ async function inspectSchema(sql: Sql, schema: string): Promise<Tables['sequence
  */
 export async function openPostgresDriver(options: PostgresDriverOptions): Promise<Driver> {
   const resolved = resolvePostgresOptions(options);
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  let lock: PostgresStoreLock;
+  try {
+    lock = await PostgresStoreLock.share(resolved.connectionUrl, resolved.schema, LOCK_WAIT_MS, log);
+  } catch (error) {
+    throw translatePostgresError(error, `locking schema "${resolved.schema}"`);
+  }
   const sql = createClient(resolved.connectionUrl, resolved.poolSize);
   try {
     await migrate(sql, resolved.schema);
     const tables = tablesOf(sql, resolved.schema, await inspectSchema(sql, resolved.schema));
-    return new PostgresDriver(sql, tables, resolved.schema, resolved.notify);
+    return new PostgresDriver(sql, tables, resolved.schema, resolved.notify, lock);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
+    await lock.release().catch(() => undefined);
     throw translatePostgresError(error, `opening schema "${resolved.schema}"`);
   }
 }

@@ -1,12 +1,18 @@
 /**
- * Online backups of a SQLite store (issue #7 item 2), and restoring one. A backup is taken through
- * a separate read-only connection with SQLite's backup API, so the server keeps serving; the copy
- * is switched to a self-contained single file (rollback journal), checked with `quick_check`, and
- * only then renamed into place as `<data dir>/backups/savepoint-<timestamp>.db`.
+ * Online backups of a SQLite store, and restoring one. A backup is taken through a separate
+ * read-only connection with SQLite's backup API, so the server keeps serving; the copy is written
+ * under a temporary name (see `atomic-file.ts`), switched to a self-contained single file (rollback
+ * journal), checked with `quick_check`, and only then fsynced and renamed into place as
+ * `<data dir>/backups/savepoint-<timestamp>.db`. A crash mid-backup leaves the earlier backups as
+ * they were and a temporary file that listings ignore and the next prune removes.
+ *
+ * A backup holds the store shared (`store-lock.ts`), as any opener does; a restore holds it
+ * exclusively, so it refuses while any process has the store open.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { removeStaleTemporaries, replaceFileAtomically } from '../../atomic-file.js';
 import { SavepointError } from '../../errors.js';
 import {
   backupDirOf,
@@ -17,6 +23,7 @@ import {
   problemWithFile,
   quarantineDatabase,
 } from './sqlite-recovery.js';
+import { StoreLock } from './store-lock.js';
 
 /** What one backup wrote. */
 export interface BackupResult {
@@ -36,6 +43,42 @@ export function backupFileName(date: Date): string {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** How long a backup waits for a running restore or replacing import before it gives up. */
+const BACKUP_LOCK_WAIT_MS = 5000;
+
+/** Copies `source` into the new file `partial` online, then makes it one self-contained, checked file. */
+async function copyAndVerify(source: string, partial: string): Promise<void> {
+  const db = new Database(source, { readonly: true, fileMustExist: true });
+  try {
+    let lastRemaining = Number.POSITIVE_INFINITY;
+    await db.backup(partial, {
+      // A write by another connection restarts the copy; after a restart, copy the rest in one
+      // step (one read transaction), so a busy server cannot keep the backup from finishing.
+      progress: ({ remainingPages }) => {
+        const restarted = remainingPages > lastRemaining;
+        lastRemaining = remainingPages;
+        return restarted ? 0 : PAGES_PER_STEP;
+      },
+    });
+  } finally {
+    db.close();
+  }
+  const copy = new Database(partial, { fileMustExist: true });
+  let problems: string[];
+  try {
+    copy.pragma('journal_mode = DELETE');
+    problems = integrityProblems(copy);
+  } finally {
+    copy.close();
+  }
+  if (problems.length > 0) {
+    throw new SavepointError(
+      'CORRUPT_DATA',
+      `The backup of ${source} fails its check (${problems.slice(0, 3).join('; ')}); run savepoint check`,
+    );
+  }
+}
+
 /**
  * Copies the live database `source` to `destination` (default: a new file in its backups
  * directory), online, then verifies the copy. Resolves with where it went and its size; fails with
@@ -48,43 +91,9 @@ export async function backupSqliteFile(source: string, destination?: string): Pr
   if (!fs.existsSync(source)) {
     throw new SavepointError('STORAGE_UNAVAILABLE', `Cannot back up ${source}: no such database file`);
   }
-  const partial = `${target}.partial`;
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.rmSync(partial, { force: true });
-    const db = new Database(source, { readonly: true, fileMustExist: true });
-    try {
-      let lastRemaining = Number.POSITIVE_INFINITY;
-      await db.backup(partial, {
-        // A write by another connection restarts the copy; after a restart, copy the rest in one
-        // step (one read transaction), so a busy server cannot keep the backup from finishing.
-        progress: ({ remainingPages }) => {
-          const restarted = remainingPages > lastRemaining;
-          lastRemaining = remainingPages;
-          return restarted ? 0 : PAGES_PER_STEP;
-        },
-      });
-    } finally {
-      db.close();
-    }
-    const copy = new Database(partial, { fileMustExist: true });
-    let problems: string[];
-    try {
-      copy.pragma('journal_mode = DELETE');
-      problems = integrityProblems(copy);
-    } finally {
-      copy.close();
-    }
-    if (problems.length > 0) {
-      throw new SavepointError(
-        'CORRUPT_DATA',
-        `The backup of ${source} fails its check (${problems.slice(0, 3).join('; ')}); run savepoint check`,
-      );
-    }
-    fs.renameSync(partial, target);
   } catch (error) {
-    fs.rmSync(partial, { force: true });
-    if (error instanceof SavepointError) throw error;
     throw new SavepointError(
       'STORAGE_UNAVAILABLE',
       `Cannot back up ${source} to ${target}: ${messageOf(error)}`,
@@ -93,11 +102,31 @@ export async function backupSqliteFile(source: string, destination?: string): Pr
       },
     );
   }
+  // Shared, as any opener: a restore must not move the file away while it is being copied.
+  const hold = StoreLock.share(source, BACKUP_LOCK_WAIT_MS);
+  try {
+    await replaceFileAtomically(target, (partial) => copyAndVerify(source, partial));
+  } catch (error) {
+    if (error instanceof SavepointError) throw error;
+    throw new SavepointError(
+      'STORAGE_UNAVAILABLE',
+      `Cannot back up ${source} to ${target}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    hold.release();
+  }
   return { path: target, bytes: fs.statSync(target).size, durationMs: performance.now() - started };
 }
 
-/** Deletes the oldest backups in `dir` beyond the newest `keep`; returns the removed paths. */
+/**
+ * Deletes the oldest backups in `dir` beyond the newest `keep`, and the temporary files of backups
+ * whose writer died mid-copy; returns the removed backups.
+ */
 export function pruneBackups(dir: string, keep: number): string[] {
+  removeStaleTemporaries(dir);
   const removed = listBackups(dir).slice(keep);
   for (const file of removed) fs.rmSync(file, { force: true });
   return removed;
@@ -136,42 +165,6 @@ export function startBackupScheduler(options: BackupSchedulerOptions): () => Pro
   };
 }
 
-/** The lock file a serving process holds for a database file: `<data dir>/savepoint.pid`. */
-export function lockFileOf(file: string): string {
-  return path.join(path.dirname(path.resolve(file)), `${path.basename(file, '.db')}.pid`);
-}
-
-/** Writes this process's pid into the lock file of `file`; returns the function that removes it. */
-export function holdLock(file: string): () => void {
-  const lock = lockFileOf(file);
-  fs.writeFileSync(lock, `${process.pid}\n`);
-  return () => {
-    try {
-      if (fs.readFileSync(lock, 'utf8').trim() === String(process.pid)) fs.rmSync(lock, { force: true });
-    } catch {
-      // Already gone.
-    }
-  };
-}
-
-/** The pid of a live process holding `file`, or `undefined` (no lock file, or a stale one). */
-export function lockHolder(file: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(lockFileOf(file), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else; it still holds the file.
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
-}
-
 export interface RestoreResult {
   /** The backup copied in. */
   readonly restoredFrom: string;
@@ -180,29 +173,29 @@ export interface RestoreResult {
 }
 
 /**
- * Replaces the database `file` with `backup`, offline: refuses (`VERSION_CONFLICT`) while a server
- * holds the file, refuses (`CORRUPT_DATA`) a backup that fails `integrity_check`, and moves the
- * current file aside to `<file>.before-restore-<timestamp>` rather than deleting it.
+ * Replaces the database `file` with `backup`, offline: refuses (`STORE_IN_USE`) while any process
+ * has the store open (a server, a game server embedding the library, a command, a backup), refuses
+ * (`CORRUPT_DATA`) a backup that fails `integrity_check`, and moves the current file aside to
+ * `<file>.before-restore-<timestamp>` rather than deleting it. Holds the store exclusively
+ * throughout, so nothing opens it half-restored.
  */
 export function restoreSqliteFile(backup: string, file: string, now: Date = new Date()): RestoreResult {
-  const holder = lockHolder(file);
-  if (holder !== undefined) {
-    throw new SavepointError(
-      'VERSION_CONFLICT',
-      `Refusing to restore: process ${holder} is serving ${file} (see ${lockFileOf(file)}); stop it first`,
-    );
-  }
-  const problem = problemWithFile(backup, { check: 'integrity' });
-  if (problem !== undefined) {
-    throw new SavepointError('CORRUPT_DATA', `Refusing to restore ${backup}: it ${problem}`);
-  }
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const previousMovedTo = fs.existsSync(file)
-    ? quarantineDatabase(file, `.before-restore-${fileTimestamp(now)}`)
-    : undefined;
-  copyIntoPlace(backup, file);
-  return {
-    restoredFrom: path.resolve(backup),
-    ...(previousMovedTo === undefined ? {} : { previousMovedTo }),
-  };
+  const lock = StoreLock.claim(file, `restore ${backup}`);
+  try {
+    const problem = problemWithFile(backup, { check: 'integrity' });
+    if (problem !== undefined) {
+      throw new SavepointError('CORRUPT_DATA', `Refusing to restore ${backup}: it ${problem}`);
+    }
+    const previousMovedTo = fs.existsSync(file)
+      ? quarantineDatabase(file, `.before-restore-${fileTimestamp(now)}`)
+      : undefined;
+    copyIntoPlace(backup, file);
+    return {
+      restoredFrom: path.resolve(backup),
+      ...(previousMovedTo === undefined ? {} : { previousMovedTo }),
+    };
+  } finally {
+    lock.release();
+  }
 }

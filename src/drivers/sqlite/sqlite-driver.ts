@@ -39,6 +39,7 @@ import { migrate, schemaVersion } from './migrations.js';
 import { mayBeCommitSpecific, translateSqliteError } from './sqlite-errors.js';
 import { integrityProblems, prepareSqliteFile, type RecoveryOptions } from './sqlite-recovery.js';
 import { DEFAULT_RESERVE_BYTES, StorageReserve } from './storage-reserve.js';
+import { StoreLock } from './store-lock.js';
 import { StreamTable } from './stream-table.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -110,6 +111,8 @@ const removes = (commit: PreparedCommit): boolean => commit.ops.every((op) => RE
 export interface SqliteReserveParts {
   readonly reserve?: StorageReserve;
   readonly log?: (line: string) => void;
+  /** The shared hold on a file store (see `store-lock.ts`), released when the driver closes. */
+  readonly lock?: StoreLock;
 }
 
 /** A store in one SQLite file. Open it with {@link openSqliteDriver}. */
@@ -143,6 +146,8 @@ export class SqliteDriver implements Driver {
   #importing: Promise<void> | undefined;
   /** Dropped for good when it cannot be written for a reason other than space. */
   #reserve: StorageReserve | undefined;
+  /** Tells replacing commands in other processes that this store is open; none for `:memory:`. */
+  readonly #lock: StoreLock | undefined;
   readonly #log: (line: string) => void;
   /** Stops the integrity checks running in worker threads when the driver closes. */
   readonly #closing = new AbortController();
@@ -156,6 +161,7 @@ export class SqliteDriver implements Driver {
   ) {
     this.#db = db;
     this.#reserve = reserve.reserve;
+    this.#lock = reserve.lock;
     this.#log = reserve.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const persistent = !db.memory;
     // Nothing else can open a `:memory:` database.
@@ -378,7 +384,8 @@ export class SqliteDriver implements Driver {
 
   /**
    * Imports on a second connection in one write transaction, while this connection's readers see
-   * the old contents; commits and sweeps made meanwhile wait until it ends.
+   * the old contents; commits and sweeps made meanwhile wait until it ends. A replacing import
+   * holds the store exclusively: it refuses (`STORE_IN_USE`) while another process has it open.
    */
   async importRecords(
     pages: AsyncIterable<readonly RecordDump[]>,
@@ -387,7 +394,12 @@ export class SqliteDriver implements Driver {
   ): Promise<ImportCounts> {
     if (this.#importing !== undefined) await this.#importFinished();
     if (this.#closed) throw closedError();
-    const importing = dump.importRecords(this.#db, pages, now, options, this.#busyTimeoutMs());
+    const load = () => dump.importRecords(this.#db, pages, now, options, this.#busyTimeoutMs());
+    const lock = this.#lock;
+    const importing =
+      options.replace === true && lock !== undefined
+        ? lock.exclusively("replace the store's contents", load)
+        : load();
     const finished = importing.then(
       () => undefined,
       () => undefined,
@@ -451,6 +463,8 @@ export class SqliteDriver implements Driver {
     // The worker's connection closes first, so that this one is the last and checkpoints the WAL away.
     await this.#checkpointer?.stop();
     this.#db.close();
+    // Last: until the file is closed, a restore must still see this store as open.
+    this.#lock?.release();
   }
 
   #read<T>(work: () => T): T {
@@ -564,13 +578,19 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const inMemory = options.path === ':memory:';
   if (!inMemory) createParentDirectory(options.path);
-  const recover = options.recover ?? false;
-  const recovery =
-    inMemory || recover === false
-      ? undefined
-      : prepareSqliteFile(options.path, recover === true ? {} : recover);
+  // Held from before the first look at the file until close, so that no replacement runs meanwhile.
+  const lock = inMemory ? undefined : StoreLock.share(options.path, busyTimeoutMs);
   let db: Database.Database | undefined;
   try {
+    const recover = options.recover ?? false;
+    const recovery =
+      lock === undefined || recover === false
+        ? undefined
+        : prepareSqliteFile(options.path, {
+            ...(recover === true ? {} : recover),
+            // Moving a damaged file aside under a live process would lose its writes.
+            replacing: (work) => lock.exclusivelySync('move the damaged database aside', work),
+          });
     db = new Database(options.path, { timeout: busyTimeoutMs });
     configure(db, durability, busyTimeoutMs);
     migrate(db);
@@ -587,11 +607,12 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
     return new SqliteDriver(
       db,
       recovery,
-      { reserve: openReserve(options.path, reserveBytes, log), log },
+      { reserve: openReserve(options.path, reserveBytes, log), log, ...(lock === undefined ? {} : { lock }) },
       options.offThreadCheckpoints ?? true,
     );
   } catch (error) {
     db?.close();
+    lock?.release();
     throw translateSqliteError(error, `Cannot open the SQLite database ${options.path}`);
   }
 }

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { copyFileAtomicSync, fsyncDirectory } from '../../atomic-file.js';
 import type { StartupRecovery } from '../../engine/driver.js';
 import { SavepointError } from '../../errors.js';
 
@@ -26,6 +27,12 @@ export interface RecoveryOptions {
   readonly log?: (line: string) => void;
   /** The time used in the quarantine name and the report; default now. */
   readonly now?: () => Date;
+  /**
+   * Runs the fallback that moves the damaged file aside and puts a backup in its place. The driver
+   * passes its store lock here, so the fallback refuses (`STORE_IN_USE`) while another process has
+   * the store open instead of pulling the file from under it. Default: runs it directly.
+   */
+  readonly replacing?: <T>(work: () => T) => T;
 }
 
 /** A compact, sortable, file-name-safe UTC time: `20260114T101530123Z`. */
@@ -209,6 +216,7 @@ export function quarantineDatabase(file: string, suffix: string): string {
   moveAside(file, target);
   moveAside(`${file}-wal`, `${target}-wal`);
   moveAside(`${file}-shm`, `${target}-shm`);
+  fsyncDirectory(path.dirname(path.resolve(file)));
   return target;
 }
 
@@ -227,11 +235,9 @@ export function listBackups(dir: string): string[] {
     .map((name) => path.join(dir, name));
 }
 
-/** Copies `backup` over `file` (through a temporary file and a rename, so `file` is never half-written). */
+/** Copies `backup` over `file` atomically (see `atomic-file.ts`), so `file` is never half-written. */
 export function copyIntoPlace(backup: string, file: string): void {
-  const temporary = `${file}.restoring`;
-  fs.copyFileSync(backup, temporary);
-  fs.renameSync(temporary, file);
+  copyFileAtomicSync(backup, file);
 }
 
 /** Fails, naming the directory, unless a file can be created in it. */
@@ -280,7 +286,7 @@ export function prepareSqliteFile(file: string, options: RecoveryOptions = {}): 
     // torn read of a live log looks damaged too. Left in place, SQLite itself applies the commits
     // before the damage and ignores the rest, which keeps more than discarding the whole log would.
     const walCopy = `${file}${suffix}-wal`;
-    fs.copyFileSync(`${file}-wal`, walCopy);
+    copyFileAtomicSync(`${file}-wal`, walCopy);
     const mainProblem = problemWithFile(file);
     if (mainProblem === undefined) {
       const recovery: StartupRecovery = { action: 'truncated-wal', reason, quarantinedTo: walCopy, at };
@@ -297,14 +303,18 @@ export function prepareSqliteFile(file: string, options: RecoveryOptions = {}): 
     if (reason === undefined) return undefined;
   }
 
-  const quarantinedTo = quarantineDatabase(file, suffix);
-  let recovery: StartupRecovery = { action: 'started-empty', reason, quarantinedTo, at };
-  for (const backup of listBackups(options.backupDir ?? backupDirOf(file))) {
-    if (problemWithFile(backup) !== undefined) continue;
-    copyIntoPlace(backup, file);
-    recovery = { action: 'restored-backup', reason, quarantinedTo, backup, at };
-    break;
-  }
+  const found = reason;
+  const replacing = options.replacing ?? (<T>(work: () => T): T => work());
+  const recovery = replacing((): StartupRecovery => {
+    const quarantinedTo = quarantineDatabase(file, suffix);
+    for (const backup of listBackups(options.backupDir ?? backupDirOf(file))) {
+      if (problemWithFile(backup) !== undefined) continue;
+      copyIntoPlace(backup, file);
+      return { action: 'restored-backup', reason: found, quarantinedTo, backup, at };
+    }
+    return { action: 'started-empty', reason: found, quarantinedTo, at };
+  });
+  const { quarantinedTo } = recovery;
   if (recovery.action === 'restored-backup') {
     const problem = problemWithFile(file, { check: 'integrity' });
     if (problem !== undefined) {

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { removeStaleTemporaries, replaceFileAtomicallySync } from '../../atomic-file.js';
 
 /** Default size: room for a sweep or a few game deletions, at a cost no data dir notices. */
 export const DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024;
@@ -64,6 +65,8 @@ export class StorageReserve {
    * database). Never throws: the reserve is a safety margin, not a reason to fail.
    */
   take(): TakeOutcome {
+    // A reserve being written when its process died is only a temporary file: give its room back.
+    removeStaleTemporaries(path.dirname(this.path));
     const existing = allocatedBytes(this.path);
     if (existing >= this.bytes && fileSize(this.path) === this.bytes) {
       this.#held = true;
@@ -118,13 +121,20 @@ function allocatedBytes(file: string): number {
   }
 }
 
+/**
+ * Writes the reserve atomically (see `atomic-file.ts`): a crash never leaves a short one in place.
+ * A reserve of the wrong size goes first, so the disk never needs room for two.
+ */
 function writeReserve(file: string, bytes: number, chunk: Buffer): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (let written = 0; written < bytes; ) {
-      written += fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+  fs.rmSync(file, { force: true });
+  replaceFileAtomicallySync(file, (temporary) => {
+    const fd = fs.openSync(temporary, 'wx');
+    try {
+      for (let written = 0; written < bytes; ) {
+        written += fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+      }
+    } finally {
+      fs.closeSync(fd);
     }
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
