@@ -6,8 +6,8 @@
  */
 import type { LogEntry, State } from 'boardgame.io';
 import { SavepointStorage } from '../../../src/adapters/boardgame-io/index.js';
-import { bgioServer } from './boardgame-io.js';
-import { TicTacToe } from './tic-tac-toe.js';
+import { bgioServer } from '../../../examples/boardgame-io/boardgame-io.js';
+import { TicTacToe } from '../../../examples/boardgame-io/tic-tac-toe.js';
 
 function argument(name: string): string {
   const index = process.argv.indexOf(name);

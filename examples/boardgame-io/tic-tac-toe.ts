@@ -1,4 +1,4 @@
-/** Tic-tac-toe as boardgame.io's tutorial writes it: the game the end-to-end test and the benchmark play. */
+/** Tic-tac-toe as boardgame.io's tutorial writes it: the game of docs/boardgame-io.md, its end-to-end test and benchmark. */
 import type { Game } from 'boardgame.io';
 import { bgioCore } from './boardgame-io.js';
 
