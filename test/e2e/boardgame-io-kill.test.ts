@@ -12,10 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { State } from 'boardgame.io';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SavepointStorage } from '../../src/adapters/boardgame-io/index.js';
-import { openSavepoint } from '../../src/index.js';
 import { bgioClient, bgioMultiplayer } from '../../examples/boardgame-io/boardgame-io.js';
 import { DRAW_SEQUENCE, TicTacToe, type TicTacToeState } from '../../examples/boardgame-io/tic-tac-toe.js';
+import { SavepointStorage } from '../../src/adapters/boardgame-io/index.js';
+import { openSavepoint } from '../../src/index.js';
 import { freePort, until } from './card-game-fixture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -5,9 +5,9 @@
  * broadcasts a move before it stores it.
  */
 import type { LogEntry, State } from 'boardgame.io';
-import { SavepointStorage } from '../../../src/adapters/boardgame-io/index.js';
 import { bgioServer } from '../../../examples/boardgame-io/boardgame-io.js';
 import { TicTacToe } from '../../../examples/boardgame-io/tic-tac-toe.js';
+import { SavepointStorage } from '../../../src/adapters/boardgame-io/index.js';
 
 function argument(name: string): string {
   const index = process.argv.indexOf(name);
