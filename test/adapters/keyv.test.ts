@@ -134,3 +134,17 @@ describe('KeyvSavepoint({ url })', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 });
+
+describe('Keyv keys outside the name rules', () => {
+  it('fail that call with INVALID_INPUT and store nothing', async () => {
+    const savepoint = await openSavepoint({ url: 'memory:' });
+    try {
+      const keyv = new Keyv({ store: new KeyvSavepoint(savepoint), throwOnErrors: true });
+      await expect(keyv.set('k'.repeat(600), 1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(keyv.set('line\nbreak', 1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      expect((await savepoint.store.list('keyv')).items).toEqual([]);
+    } finally {
+      await savepoint.close();
+    }
+  });
+});
