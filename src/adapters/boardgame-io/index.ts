@@ -47,8 +47,10 @@ const PAGE = 1000;
 export class SavepointStorage implements StorageAPI.Async {
   /** Matches live in collections `<prefix>.state`, `.metadata`, `.initial` and streams `<prefix>.log/<matchID>`. */
   readonly prefix: string;
+  /** The store passed in, or the options to open one with. */
   readonly #source: Savepoint | SavepointStorageUrlOptions;
   readonly #names: Names;
+  /** The store this storage opened, once `connect` or a first call asked for it. */
   #savepoint: Promise<Savepoint> | undefined;
 
   constructor(options: SavepointStorageUrlOptions);
@@ -63,7 +65,6 @@ export class SavepointStorage implements StorageAPI.Async {
       initial: `${prefix}.initial`,
       log: (matchID) => `${prefix}.log/${matchID}`,
     };
-    if (isSavepoint(source)) this.#savepoint = Promise.resolve(source);
   }
 
   type(): StorageAPI.Type {
@@ -165,16 +166,18 @@ export class SavepointStorage implements StorageAPI.Async {
   async fetch<O extends StorageAPI.FetchOpts>(matchID: string, opts: O): Promise<StorageAPI.FetchResult<O>> {
     const { store } = await this.#open();
     const names = this.#names;
-    const result: Partial<StorageAPI.FetchFields> = {};
-    await Promise.all([
-      opts.state &&
-        store.get(names.state, matchID).then((d) => (result.state = d?.value as State | undefined)),
-      opts.metadata &&
-        store.get(names.metadata, matchID).then((d) => (result.metadata = d?.value as MatchData | undefined)),
-      opts.initialState &&
-        store.get(names.initial, matchID).then((d) => (result.initialState = d?.value as State | undefined)),
-      opts.log && this.#readLog(matchID).then((log) => (result.log = log)),
+    const read = async (collection: string) => (await store.get(collection, matchID))?.value;
+    const [state, metadata, initialState, log] = await Promise.all([
+      opts.state ? read(names.state) : undefined,
+      opts.metadata ? read(names.metadata) : undefined,
+      opts.initialState ? read(names.initial) : undefined,
+      opts.log ? this.#readLog(matchID) : undefined,
     ]);
+    const result: Partial<Record<keyof StorageAPI.FetchFields, unknown>> = {};
+    if (opts.state) result.state = state;
+    if (opts.metadata) result.metadata = metadata;
+    if (opts.initialState) result.initialState = initialState;
+    if (opts.log) result.log = log;
     return result as StorageAPI.FetchResult<O>;
   }
 
@@ -221,9 +224,10 @@ export class SavepointStorage implements StorageAPI.Async {
   }
 
   #open(): Promise<Savepoint> {
+    const source = this.#source;
+    if (isSavepoint(source)) return Promise.resolve(source);
     if (this.#savepoint === undefined) {
-      if (isSavepoint(this.#source)) throw new Error('unreachable: a given store is set in the constructor');
-      const opening = openSavepoint(this.#source);
+      const opening = openSavepoint(source);
       // A failed open is reported to every caller; the next call tries again.
       opening.catch(() => {
         if (this.#savepoint === opening) this.#savepoint = undefined;
