@@ -5,6 +5,8 @@
  */
 
 import { cpus, totalmem } from 'node:os';
+import { benchBoardgameIo } from './adapters/boardgame-io.js';
+import { benchKeyv } from './adapters/keyv.js';
 import { benchRedisCache } from './cache/cache.js';
 import { benchLeaderboards } from './domains/leaderboards.js';
 import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
@@ -45,6 +47,8 @@ const groups: Record<string, () => Promise<void>> = {
   },
   postgres: () => benchPostgresCommits(scale),
   cache: () => benchRedisCache(scale),
+  keyv: () => benchKeyv(n(1_000)),
+  'boardgame.io': () => benchBoardgameIo(Math.max(10, Math.round(200 * scale))),
 };
 
 const wanted = process.argv.slice(2);
