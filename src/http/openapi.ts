@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
 import { Problem } from './schemas.js';
+import { OPTIONAL_BODY } from './validation.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
 /** Statuses a code may answer with besides its catalog status (see docs/errors.md). */
@@ -39,6 +40,27 @@ Errors are \`application/problem+json\`: \`{ type, title, status, code, detail }
 ${errorTableMarkdown()}
 `;
 
+interface RequestBodyObject {
+  required?: boolean;
+  content?: Record<string, { schema?: Record<string, unknown> }>;
+}
+
+/**
+ * @fastify/swagger marks every declared body as required; a body schema carrying
+ * {@link OPTIONAL_BODY} may be left out, so its request body is marked optional instead.
+ */
+function markOptionalBodies(document: { paths?: Record<string, Record<string, unknown>> }): void {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      const body = (operation as { requestBody?: RequestBodyObject }).requestBody;
+      const schemas = Object.values(body?.content ?? {}).map((media) => media.schema);
+      if (body === undefined || !schemas.some((schema) => schema?.[OPTIONAL_BODY] === true)) continue;
+      body.required = false;
+      for (const schema of schemas) delete schema?.[OPTIONAL_BODY];
+    }
+  }
+}
+
 /** Registers the OpenAPI generator, `/openapi.json` and the `/docs` page. Register before any route. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.addSchema(Problem);
@@ -54,6 +76,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     // Shared schemas keep their $id as their name under components.schemas (`Problem`, not `def-0`).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (documents) => {
+      const document = 'openapiObject' in documents ? documents.openapiObject : documents.swaggerObject;
+      markOptionalBodies(document as Parameters<typeof markOptionalBodies>[0]);
+      return document;
+    },
   });
   app.get('/openapi.json', { config: { auth: 'public-read' }, schema: { hide: true } }, async () =>
     app.swagger(),
