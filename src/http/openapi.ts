@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
-import { Problem } from './schemas.js';
+import { Problem, problemResponses } from './schemas.js';
 import { OPTIONAL_BODY } from './validation.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
@@ -61,9 +61,32 @@ function markOptionalBodies(document: { paths?: Record<string, Record<string, un
   }
 }
 
+/** Methods whose requests may carry a body, and so may be too large (413) or malformed (400). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Adds to every described route the problem answers that come from the server's conventions
+ * rather than from the route: 400 and 413 for anything that may carry a body, 401 unless the
+ * route checks no key (public reads need one when `SAVEPOINT_PUBLIC_READS=false`), and 503 from
+ * the storage or a server that is shutting down. Register before any route.
+ */
+function declareConventionAnswers(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response;
+    if (route.schema === undefined || typeof response !== 'object' || response === null) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const statuses: number[] = [503];
+    if (methods.some((method) => BODY_METHODS.has(method))) statuses.push(400, 413);
+    if ((route.config?.auth ?? 'key') !== 'none') statuses.push(401);
+    const missing = statuses.filter((status) => !(status in response));
+    if (missing.length > 0) route.schema.response = { ...problemResponses(...missing), ...response };
+  });
+}
+
 /** Registers the OpenAPI generator, `/openapi.json` and the `/docs` page. Register before any route. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.addSchema(Problem);
+  declareConventionAnswers(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -42,10 +42,10 @@ function declaredFor(responses: Schema, status: number): Schema | undefined {
   return isSchema(entry) ? entry : undefined;
 }
 
-/** The media types a declared response names, with their schemas; a bare schema means JSON. */
-function mediaTypesOf(declared: Schema): Map<string, Schema | undefined> {
+/** The media types a declared response names, with their schemas; a bare schema is in the route's `produces` types. */
+function mediaTypesOf(declared: Schema, produces: readonly string[]): Map<string, Schema | undefined> {
   const content = declared.content;
-  if (!isSchema(content)) return new Map([['application/json', declared]]);
+  if (!isSchema(content)) return new Map(produces.map((type) => [type, declared]));
   return new Map(
     Object.entries(content).map(([type, media]) => [
       type,
@@ -65,6 +65,7 @@ export function checkAnswer(
   status: number,
   contentType: unknown,
   body: string | undefined,
+  produces: readonly string[] = ['application/json'],
 ): string | undefined {
   const declared = declaredFor(responses, status);
   if (declared === undefined) return `status ${status} is not declared`;
@@ -72,7 +73,7 @@ export function checkAnswer(
   if (declared.type === 'null') return empty ? undefined : 'a body where none is declared';
   if (empty && (status === 204 || status === 304)) return undefined;
   const type = mediaTypeOf(contentType);
-  const media = mediaTypesOf(declared);
+  const media = mediaTypesOf(declared, produces);
   if (type === undefined || !media.has(type)) {
     return `content type ${String(type)} is not among the declared ${[...media.keys()].join(', ')}`;
   }
@@ -96,28 +97,48 @@ export function checkAnswer(
 export function recordResponseViolations(app: FastifyInstance): ResponseViolation[] {
   const violations: ResponseViolation[] = [];
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done) => {
-    const responses = request.routeOptions.schema?.response;
-    if (isSchema(responses)) {
-      const body =
-        typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString() : undefined;
-      const streamed = payload !== null && payload !== undefined && body === undefined;
-      const problem = checkAnswer(
-        responses,
-        reply.statusCode,
-        reply.getHeader('content-type'),
-        streamed ? undefined : body,
-      );
-      if (problem !== undefined) {
-        violations.push({
-          route: `${request.method} ${request.routeOptions.url ?? request.url}`,
-          status: reply.statusCode,
-          problem,
-        });
-      }
+    try {
+      checkReply(request, reply, payload, violations);
+    } catch (error) {
+      // The check must never change an answer; a failure of the check itself is a violation too.
+      violations.push({
+        route: `${request.method} ${request.url}`,
+        status: reply.statusCode,
+        problem: String(error),
+      });
     }
     done(null, payload);
   });
   return violations;
+}
+
+function checkReply(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  violations: ResponseViolation[],
+): void {
+  const schema = request.routeOptions.schema;
+  const responses = schema?.response;
+  if (isSchema(responses)) {
+    const body =
+      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString() : undefined;
+    const streamed = payload !== null && payload !== undefined && body === undefined;
+    const problem = checkAnswer(
+      responses,
+      reply.statusCode,
+      reply.getHeader('content-type'),
+      streamed ? undefined : body,
+      schema?.produces ?? ['application/json'],
+    );
+    if (problem !== undefined) {
+      violations.push({
+        route: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        status: reply.statusCode,
+        problem,
+      });
+    }
+  }
 }
 
 /** The violations as one readable message. */
