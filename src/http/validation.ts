@@ -6,6 +6,8 @@
  * path parameters and headers (always strings on the wire) are converted to the schema's types first.
  *
  * Route schemas must be TypeBox schemas; a plain JSON schema fails at registration with a clear error.
+ * What is compiled is the schema `forValidation` derives from the route's (validated-schema.ts), so
+ * lengths count characters as the published description says.
  */
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';

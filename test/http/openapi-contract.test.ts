@@ -253,6 +253,17 @@ describe('lengths and large integers as the description states them', () => {
     }
   });
 
+  it('keeps 400 OUT_OF_BOUNDS for the documented ranges the modules check', async () => {
+    const answers = [
+      await server.request({ method: 'POST', url: '/v1/leases/l1', payload: { holder: 'a', ttl: '0s' } }),
+      await server.request({ method: 'POST', url: '/v1/leases/l1', payload: { holder: 'a', ttl: '61s' } }),
+      await server.request({ method: 'GET', url: '/v1/players/p1/saves/abc' }),
+      await server.request({ method: 'GET', url: '/v1/players/p1/saves/4' }),
+      await server.request({ method: 'PUT', url: '/v1/rankings/s1/0', payload: { value: 1e7 } }),
+    ];
+    for (const answer of answers) expectProblem(answer, 400, 'OUT_OF_BOUNDS');
+  });
+
   it('takes 2^53 - 1 itself', async () => {
     const answer = await server.request({ method: 'GET', url: `/api/game/g1/events?after=${MAX_SAFE}` });
     expect(answer.statusCode).toBe(200);
