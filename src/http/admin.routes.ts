@@ -16,11 +16,11 @@ import { invalidInput } from '../errors.js';
 import { driverKindOf, sqlitePathOf } from '../open.js';
 import type { Savepoint } from '../savepoint.js';
 import type { DomainPluginOptions } from './domain-plugin.js';
-import { problemResponses } from './schemas.js';
+import { problemResponses, SafeInteger } from './schemas.js';
 
 const AuditQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Entries after this seq; default 0' })),
+    after: Type.Optional(SafeInteger(0, 'Entries after this seq; default 0')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100' })),
   },
   { additionalProperties: false },

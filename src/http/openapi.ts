@@ -8,7 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
-import { Problem } from './schemas.js';
+import { Problem, problemResponses } from './schemas.js';
+import { OPTIONAL_BODY } from './validation.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
 /** Statuses a code may answer with besides its catalog status (see docs/errors.md). */
@@ -39,9 +40,53 @@ Errors are \`application/problem+json\`: \`{ type, title, status, code, detail }
 ${errorTableMarkdown()}
 `;
 
+interface RequestBodyObject {
+  required?: boolean;
+  content?: Record<string, { schema?: Record<string, unknown> }>;
+}
+
+/**
+ * @fastify/swagger marks every declared body as required; a body schema carrying
+ * {@link OPTIONAL_BODY} may be left out, so its request body is marked optional instead.
+ */
+function markOptionalBodies(document: { paths?: Record<string, Record<string, unknown>> }): void {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      const body = (operation as { requestBody?: RequestBodyObject }).requestBody;
+      const schemas = Object.values(body?.content ?? {}).map((media) => media.schema);
+      if (body === undefined || !schemas.some((schema) => schema?.[OPTIONAL_BODY] === true)) continue;
+      body.required = false;
+      for (const schema of schemas) delete schema?.[OPTIONAL_BODY];
+    }
+  }
+}
+
+/** Methods whose requests may carry a body, and so may be too large (413) or malformed (400). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Adds to every described route the problem answers that come from the server's conventions
+ * rather than from the route: 400 and 413 for anything that may carry a body, 401 unless the
+ * route checks no key (public reads need one when `SAVEPOINT_PUBLIC_READS=false`), and 503 from
+ * the storage or a server that is shutting down. Register before any route.
+ */
+function declareConventionAnswers(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response;
+    if (route.schema === undefined || typeof response !== 'object' || response === null) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const statuses: number[] = [503];
+    if (methods.some((method) => BODY_METHODS.has(method))) statuses.push(400, 413);
+    if ((route.config?.auth ?? 'key') !== 'none') statuses.push(401);
+    const missing = statuses.filter((status) => !(status in response));
+    if (missing.length > 0) route.schema.response = { ...problemResponses(...missing), ...response };
+  });
+}
+
 /** Registers the OpenAPI generator, `/openapi.json` and the `/docs` page. Register before any route. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.addSchema(Problem);
+  declareConventionAnswers(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -54,6 +99,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     // Shared schemas keep their $id as their name under components.schemas (`Problem`, not `def-0`).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (documents) => {
+      const document = 'openapiObject' in documents ? documents.openapiObject : documents.swaggerObject;
+      markOptionalBodies(document as Parameters<typeof markOptionalBodies>[0]);
+      return document;
+    },
   });
   app.get('/openapi.json', { config: { auth: 'public-read' }, schema: { hide: true } }, async () =>
     app.swagger(),

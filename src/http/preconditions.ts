@@ -31,7 +31,9 @@ function parseTagList(header: string, name: string): TagList {
     const match = TAG.exec(part.trim());
     if (match === null) throw invalidInput(`${name} must be * or quoted versions such as "3"`);
     const opaque = match[2] as string;
-    const version = /^[1-9]\d{0,15}$/.test(opaque) ? Number(opaque) : undefined;
+    // A version beyond 2^53 - 1 cannot exist (and would round to a neighbour): it names none of ours.
+    const number = /^[1-9]\d{0,15}$/.test(opaque) ? Number(opaque) : Number.NaN;
+    const version = Number.isSafeInteger(number) ? number : undefined;
     return { weak: match[1] !== undefined, version };
   });
   return { any: false, tags };

@@ -19,22 +19,71 @@ export const Id = (description: string) =>
     [ERROR_MESSAGE]: 'must be 1-200 characters of A-Z a-z 0-9 . _ : @ -',
   });
 
-/** A duration string such as `30m`; checked in full by `parseDuration`. */
+const DURATION_UNIT = '(ms|s|m|h|d|w)';
+const DURATION_PART = `\\d+(\\.\\d+)?${DURATION_UNIT}`;
+/** A part with a non-zero digit, in its whole or its fraction. */
+const NONZERO_DURATION_PART = `(\\d*[1-9]\\d*(\\.\\d+)?|\\d+\\.\\d*[1-9]\\d*)${DURATION_UNIT}`;
+
+/** A duration string such as `30m`, `0` included; checked in full by `parseDuration`. */
 export const Duration = (description: string) =>
   Type.String({
-    pattern: '^(0|(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+)$',
+    pattern: `^(0|(${DURATION_PART})+)$`,
     maxLength: 40,
     description,
-    examples: ['30s', '30m', '7d'],
+    example: '30m',
     [ERROR_MESSAGE]: 'must be a duration such as 500ms, 30s, 30m, 7d or 1h30m',
+  });
+
+/**
+ * A duration above zero. The pattern admits exactly the durations with a non-zero digit; the upper
+ * bound, which a pattern cannot state, belongs in the description.
+ */
+export const PositiveDuration = (description: string) =>
+  Type.String({
+    pattern: `^(${DURATION_PART})*${NONZERO_DURATION_PART}(${DURATION_PART})*$`,
+    maxLength: 40,
+    description,
+    example: '30m',
+    [ERROR_MESSAGE]: 'must be a duration above zero such as 500ms, 30s, 30m, 7d or 1h30m',
   });
 
 /** An ISO-8601 UTC time. */
 export const Time = (description: string) => Type.String({ format: 'date-time', description });
 
+/**
+ * Text without control characters (U+0000-U+001F, U+007F) or lone surrogates, which names and
+ * event types refuse because they become store keys or SSE lines. The pattern reads the same with
+ * and without the `u` flag: a surrogate pair is one character, or a pair of units the second
+ * branch takes.
+ */
+export const NO_CONTROL_CHARACTERS =
+  '^(?:[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])*$';
+
+/** A name or type of 1 to `maxLength` characters without control characters or lone surrogates. */
+export const Name = (description: string, maxLength = 200) =>
+  Type.String({
+    minLength: 1,
+    maxLength,
+    pattern: NO_CONTROL_CHARACTERS,
+    description,
+    [ERROR_MESSAGE]: `must be 1-${maxLength} characters, without control characters or lone surrogates`,
+  });
+
+/** The largest integer a JSON number carries exactly (2^53 - 1); larger ones would be rounded. */
+export const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
+
+/** An integer from `minimum` to 2^53 - 1 (a version, a seq, a count, an offset). */
+export const SafeInteger = (minimum: number, description: string) =>
+  Type.Integer({
+    minimum,
+    maximum: MAX_SAFE_INTEGER,
+    description,
+    [ERROR_MESSAGE]: `must be an integer from ${minimum} to ${MAX_SAFE_INTEGER}`,
+  });
+
 /** A record version: 1 on creation, +1 on every change. */
 export const Version = (description = 'The record version: 1 on creation, +1 on every change') =>
-  Type.Integer({ minimum: 1, description });
+  SafeInteger(1, description);
 
 /** `application/problem+json`, the body of every error answer. */
 export const Problem = Type.Object(

@@ -6,12 +6,16 @@
  * path parameters and headers (always strings on the wire) are converted to the schema's types first.
  *
  * Route schemas must be TypeBox schemas; a plain JSON schema fails at registration with a clear error.
+ * What is compiled is the schema `forValidation` derives from the route's (validated-schema.ts), so
+ * lengths count characters as the published description says.
  */
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import type { ValueError } from '@sinclair/typebox/value';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
+import { codePointLength } from '../engine/text.js';
 import { type FieldIssue, RequestValidationError } from './problem.js';
+import { CODE_POINT_STRING, type CodePointString, forValidation, otherRulesOf } from './validated-schema.js';
 
 /** Most field problems listed in one answer. */
 const MAX_ISSUES = 10;
@@ -22,16 +26,39 @@ const MAX_ISSUES = 10;
  */
 export const ERROR_MESSAGE = 'x-error-message';
 
+/**
+ * A schema option for a request body that may be left out (or sent as JSON `null`): OpenAPI then
+ * marks the body as not required, and the validator lets `undefined` and `null` through.
+ */
+export const OPTIONAL_BODY = 'x-optional-body';
+
 function isTypeBoxSchema(schema: unknown): schema is TSchema {
   return typeof schema === 'object' && schema !== null && Kind in schema;
+}
+
+/** Why a string failed a schema whose length bounds count code points (see validated-schema.ts). */
+function codePointStringMessage(schema: CodePointString, value: unknown): string {
+  if (typeof value !== 'string') return 'Expected string';
+  const other = otherRulesOf(schema).Errors(value).First();
+  if (other !== undefined) return other.message;
+  const length = codePointLength(value);
+  if (schema.maxLength !== undefined && length > schema.maxLength)
+    return `Expected at most ${schema.maxLength} characters, got ${length}`;
+  return `Expected at least ${schema.minLength} characters, got ${length}`;
 }
 
 function messageOf(error: ValueError): string {
   const custom = (error.schema as Record<string, unknown>)[ERROR_MESSAGE];
   if (typeof custom === 'string') return custom;
+  if (error.type === ValueErrorType.Kind && error.schema[Kind] === CODE_POINT_STRING)
+    return lowerFirst(codePointStringMessage(error.schema as CodePointString, error.value));
   if (error.message === 'Unexpected property') return 'is not a known field';
   if (error.message === 'Expected required property') return 'is required';
-  return error.message.charAt(0).toLowerCase() + error.message.slice(1);
+  return lowerFirst(error.message);
+}
+
+function lowerFirst(message: string): string {
+  return message.charAt(0).toLowerCase() + message.slice(1);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -125,11 +152,14 @@ export const typeBoxValidatorCompiler: FastifySchemaCompiler<unknown> = ({
   if (!isTypeBoxSchema(schema)) {
     throw new Error(`The ${httpPart ?? 'request'} schema of ${method} ${url} must be a TypeBox schema`);
   }
-  const check = TypeCompiler.Compile(schema);
+  const validated = forValidation(schema);
+  const check = TypeCompiler.Compile(validated);
   const part = httpPart ?? 'body';
   const convert = part !== 'body';
+  const optional = part === 'body' && (schema as Record<string, unknown>)[OPTIONAL_BODY] === true;
   return (data: unknown) => {
-    const value = convert ? convertFlat(schema, data) : data;
+    if (optional && (data === undefined || data === null)) return { value: data };
+    const value = convert ? convertFlat(validated, data) : data;
     if (check.Check(value)) return { value };
     return { error: new RequestValidationError(issuesOf(check, value, part)) };
   };

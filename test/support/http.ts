@@ -10,6 +10,7 @@ import { type Config, type ConfigEnv, loadConfig } from '../../src/config.js';
 import { resolveApiKey } from '../../src/http/api-key.js';
 import { type BuildServerOptions, buildServer } from '../../src/http/server.js';
 import { openSavepoint, Savepoint, type SavepointOptions } from '../../src/savepoint.js';
+import { describeViolations, type ResponseViolation, recordResponseViolations } from './response-contract.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 /** `Authorization` header carrying {@link TEST_API_KEY}, for helpers outside a test's server. */
@@ -25,6 +26,12 @@ export interface TestServer {
   readonly auth: { readonly authorization: string };
   /** `app.inject` with the API key added unless `headers.authorization` is given (pass `null` to send none). */
   request(options: TestRequest): Promise<LightMyRequestResponse>;
+  /**
+   * Answers that did not match their route's declared response (see response-contract.ts). A
+   * request through `request()` fails at once on a new one; `close()` fails if any were recorded
+   * (answers over a real socket included).
+   */
+  readonly responseViolations: readonly ResponseViolation[];
   /** Listens on 127.0.0.1 with a free port; returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -50,6 +57,11 @@ export interface TestServerOptions {
   readonly domains?: BuildServerOptions['domains'];
   /** Fastify's logger option; default none. */
   readonly logger?: BuildServerOptions['logger'];
+  /**
+   * Whether an answer that does not match its route's declared response fails the request (and
+   * `close()`); default true. Turn it off only to inspect `responseViolations` yourself.
+   */
+  readonly checkResponses?: boolean;
 }
 
 /** Builds a server (by default on a fresh memory store); close it with `close()`. */
@@ -69,6 +81,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ? options.savepoint
       : await openSavepoint(options.savepoint ?? { url: 'memory:' });
   const app = await buildServer({ savepoint, config, domains: options.domains, logger: options.logger });
+  const responseViolations = recordResponseViolations(app);
+  const checkResponses = options.checkResponses ?? true;
   // Without SAVEPOINT_API_KEY (env `SAVEPOINT_API_KEY: undefined`), the key the server generated into the data dir.
   const apiKey = config.apiKey ?? (await resolveApiKey(config)).key;
   const auth = { authorization: `Bearer ${apiKey}` };
@@ -78,13 +92,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     apiKey,
     auth,
-    request({ anonymous, headers, ...rest }) {
+    responseViolations,
+    async request({ anonymous, headers, ...rest }) {
       const merged: Record<string, string> = anonymous === true ? {} : { ...auth };
       for (const [name, value] of Object.entries(headers ?? {})) {
         if (value === undefined) delete merged[name];
         else merged[name] = value;
       }
-      return app.inject({ ...rest, headers: merged });
+      const before = responseViolations.length;
+      const response = await app.inject({ ...rest, headers: merged });
+      if (checkResponses && responseViolations.length > before) {
+        throw new Error(
+          `The answer does not match its declared response:\n${describeViolations(responseViolations.slice(before))}`,
+        );
+      }
+      return response;
     },
     async listen() {
       await app.listen({ host: '127.0.0.1', port: 0 });
@@ -96,6 +118,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await app.close();
       if (!shared) await savepoint.close();
       if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true });
+      if (checkResponses && responseViolations.length > 0) {
+        throw new Error(
+          `Answers did not match their declared responses:\n${describeViolations(responseViolations)}`,
+        );
+      }
     },
   };
 }

@@ -3,7 +3,7 @@
  * `400 INVALID_INPUT`, so a misspelt `expectedVersoin` never silently writes unconditionally.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Duration, Id, Time, Version } from '../../http/schemas.js';
+import { Id, PositiveDuration, Time, Version } from '../../http/schemas.js';
 import { ERROR_MESSAGE } from '../../http/validation.js';
 
 /** Most keys in one `?keys=` read (API.md). */
@@ -34,6 +34,9 @@ export const DocumentRecord = Type.Object({
 });
 export type DocumentRecord = Static<typeof DocumentRecord>;
 
+/** A document TTL: above zero and at most 100 years (which keeps every expiry a valid date). */
+const Ttl = (description: string) => PositiveDuration(`${description}. Above 0 and at most 100 years`);
+
 const expectedVersion = Type.Optional(
   Version('Write only if the document is at this version (409 VERSION_CONFLICT otherwise)'),
 );
@@ -41,7 +44,7 @@ const expectedVersion = Type.Optional(
 export const PutBody = Type.Object(
   {
     value: Type.Unknown({ description: 'Any JSON value; replaces the whole document' }),
-    ttl: Type.Optional(Duration('Expire the document this long after the write; absent: never')),
+    ttl: Type.Optional(Ttl('Expire the document this long after the write; absent: never')),
     expectedVersion,
   },
   { additionalProperties: false },
@@ -89,7 +92,7 @@ export const PatchBody = Type.Object(
       Type.Boolean({ description: 'Create the document from {} when missing (default false: 404)' }),
     ),
     ttl: Type.Optional(
-      Type.Union([Duration('Expire the document this long after the write'), Type.Null()], {
+      Type.Union([Ttl('Expire the document this long after the write'), Type.Null()], {
         description: 'A duration from now, or null to clear the expiry; absent keeps it',
       }),
     ),
@@ -148,7 +151,7 @@ export const PutOp = Type.Object(
     op: Type.Literal('put'),
     ...target,
     value: Type.Unknown({ description: 'Any JSON value' }),
-    ttl: Type.Optional(Duration('Expire this long after the commit')),
+    ttl: Type.Optional(Ttl('Expire this long after the commit')),
     ...conditions,
   },
   { additionalProperties: false, description: 'Replace (or create) a document' },
@@ -160,7 +163,7 @@ export const PatchOp = Type.Object(
     ...target,
     patch: PatchOperators,
     upsert: Type.Optional(Type.Boolean()),
-    ttl: Type.Optional(Type.Union([Duration('Expire this long after the commit'), Type.Null()])),
+    ttl: Type.Optional(Type.Union([Ttl('Expire this long after the commit'), Type.Null()])),
     ...conditions,
   },
   { additionalProperties: false, description: 'Apply patch operators atomically' },

@@ -2,7 +2,9 @@
  * Checks of what callers hand the games domain. The HTTP schemas check the same shapes first; the
  * library checks again, because Node game servers call it directly.
  */
+
 import { assertJsonValue } from '../../engine/json.js';
+import { codePointLength } from '../../engine/text.js';
 import type { EventInput, JsonObject } from '../../engine/types.js';
 import { invalidInput } from '../../errors.js';
 import { assertId, type GameStatus, isJsonObject } from './game-record.js';
@@ -25,7 +27,7 @@ export function assertState(value: unknown, what: string): asserts value is Json
 }
 
 export function assertPhase(value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200)
+  if (typeof value !== 'string' || value.length === 0 || codePointLength(value) > 200)
     throw invalidInput('phase must be a string of 1-200 characters');
 }
 
@@ -47,7 +49,7 @@ export function assertEvents(value: unknown): asserts value is readonly EventInp
   value.forEach((event: unknown, index) => {
     if (!isJsonObject(event)) throw invalidInput(`event ${index} must be an object { type, data? }`);
     const type = event.type;
-    if (typeof type !== 'string' || type.length === 0 || type.length > MAX_EVENT_TYPE_LENGTH)
+    if (typeof type !== 'string' || type.length === 0 || codePointLength(type) > MAX_EVENT_TYPE_LENGTH)
       throw invalidInput(`event ${index} type must be a string of 1-${MAX_EVENT_TYPE_LENGTH} characters`);
     if (event.data !== undefined) assertJsonValue(event.data, `event ${index} data`);
   });

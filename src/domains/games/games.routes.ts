@@ -14,7 +14,7 @@ import type { DomainPlugin } from '../../http/domain-plugin.js';
 import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
 import { problemFor } from '../../http/problem.js';
 import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import { MAX_SAFE_INTEGER, problemResponses } from '../../http/schemas.js';
 import type { GameEventFeed } from './event-feed.js';
 import { HISTORY_COLLECTION } from './game-history.js';
 import { FAILURE_COLLECTION, GAME_COLLECTION, type GameEvent, TOKEN_COLLECTION } from './game-record.js';
@@ -23,6 +23,7 @@ import {
   AppendBody,
   AppendResponse,
   ConnectionTokenResponse,
+  EventStream,
   EventsQuery,
   EventsResponse,
   ForkBody,
@@ -38,6 +39,8 @@ import {
   RestoreQuery,
   RollbackBody,
   RollbackResponse,
+  SSE_CONTENT_TYPE,
+  StreamHeaders,
   StreamQuery,
   TokenQuery,
 } from './games.schema.js';
@@ -60,9 +63,10 @@ function assertSameGame(pathGameId: string, bodyGameId: string | undefined): voi
 function lastEventIdOf(header: string | string[] | undefined, query: number | undefined): number {
   const value = Array.isArray(header) ? header[header.length - 1] : header;
   if (value === undefined || value.trim() === '') return query ?? 0;
-  if (!/^\d{1,15}$/.test(value.trim()))
-    throw invalidInput('Last-Event-ID must be an event seq (an integer >= 0)');
-  return Number(value.trim());
+  const seq = /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(seq))
+    throw invalidInput(`Last-Event-ID must be an event seq (an integer from 0 to ${MAX_SAFE_INTEGER})`);
+  return seq;
 }
 
 /** One server-sent event. Types cannot hold line breaks (the engine refuses control characters) and JSON has none. */
@@ -390,9 +394,13 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
           'Last-Event-ID beyond the last event: 400 INVALID_INPUT.',
         params: GameParams,
         querystring: StreamQuery,
+        headers: StreamHeaders,
         security: [{ [SECURITY_SCHEME]: [] }, {}],
         response: {
-          200: { type: 'string', description: 'text/event-stream' },
+          200: {
+            description: 'The event stream',
+            content: { [SSE_CONTENT_TYPE]: { schema: EventStream } },
+          },
           ...problemResponses(400, 401, 404, 410, 422, 429),
         },
       },

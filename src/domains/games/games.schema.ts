@@ -3,7 +3,8 @@
  * rules that need stored data (versions, tokens, seats) live in {@link Games}.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Time } from '../../http/schemas.js';
+import { Id, Name, SafeInteger, Time } from '../../http/schemas.js';
+import { validatedAs } from '../../http/validated-schema.js';
 
 const GameId = Id('The game id');
 const PlayerId = Id('A player id');
@@ -21,7 +22,7 @@ const Status = Type.Union([Type.Literal('active'), Type.Literal('completed')], {
   description: '`completed` makes the game read-only and sets it to expire after SAVEPOINT_GAME_TTL',
 });
 
-const Seq = (description: string) => Type.Integer({ minimum: 0, description });
+const Seq = (description: string) => SafeInteger(0, description);
 
 export const GameParams = Type.Object({ gameId: GameId });
 
@@ -39,10 +40,7 @@ export const PersistBody = Type.Object(
     phase: Type.Optional(Phase),
     status: Type.Optional(Status),
     expectedVersion: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        description: 'The version last seen; 0 means create only. Stale: 409 VERSION_CONFLICT',
-      }),
+      SafeInteger(0, 'The version last seen; 0 means create only. Stale: 409 VERSION_CONFLICT'),
     ),
     forceOverwrite: Type.Optional(
       Type.Boolean({
@@ -68,7 +66,7 @@ export const PersistResponse = Type.Object({
 
 const EventInput = Type.Object(
   {
-    type: Type.String({ minLength: 1, maxLength: 200, description: 'The event type, such as "bet"' }),
+    type: Name('The event type, such as "bet"'),
     data: Type.Optional(Type.Unknown({ description: 'Any JSON; default null' })),
   },
   { additionalProperties: false },
@@ -135,11 +133,11 @@ export const ReconnectBody = Type.Object(
     playerId: PlayerId,
     reconnectToken: Type.String({ minLength: 1, maxLength: 256 }),
     lastEventSeq: Type.Optional(
-      Type.Integer({
-        description:
-          'The last seq the player saw; missedEvents holds the events after it (all when absent). ' +
-          'Negative or beyond the last event: 400 INVALID_INPUT',
-      }),
+      SafeInteger(
+        0,
+        'The last seq the player saw; missedEvents holds the events after it (all when absent). ' +
+          'Beyond the last event: 400 INVALID_INPUT',
+      ),
     ),
   },
   { additionalProperties: false },
@@ -174,8 +172,7 @@ export const StreamQuery = Type.Object(
 export type StreamQuery = Static<typeof StreamQuery>;
 
 /** A game version: 1 to 2^53−1, the largest integer JSON numbers carry exactly. */
-const Version = (description: string) =>
-  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: `${description} (1 to 2^53-1)` });
+const Version = (description: string) => SafeInteger(1, description);
 
 export const RestoreQuery = Type.Object({
   version: Type.Optional(
@@ -254,4 +251,21 @@ export const ForkResponse = Type.Object({
     version: Type.Integer({ minimum: 1 }),
     lastSeq: Seq('The last event copied'),
   }),
+});
+
+/** `Last-Event-ID` is read by the handler, where a blank header means none and the header wins over the query. */
+export const StreamHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    validatedAs(
+      SafeInteger(0, 'The seq of the last event received; a browser EventSource resends it on reconnect'),
+      Type.String(),
+    ),
+  ),
+});
+
+export const SSE_CONTENT_TYPE = 'text/event-stream';
+
+export const EventStream = Type.String({
+  description:
+    'Server-sent events: per event `id: <seq>`, `event: <type>` and `data: <the event data as JSON>`, then a blank line; comment lines keep the connection alive',
 });

@@ -1,6 +1,6 @@
 /** Wire shapes of the leaderboards API (API.md, Leaderboards). Bodies are closed. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id } from '../../http/schemas.js';
+import { Id, SafeInteger } from '../../http/schemas.js';
 import { DEFAULT_KEEP_PERIODS, MAX_KEEP_PERIODS } from './leaderboards.js';
 
 export const BoardParams = Type.Object({ board: Id('The leaderboard') });
@@ -81,7 +81,7 @@ const PeriodQuery = Type.Optional(
 export const TopQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: '1-1000; default 100' })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Default 0' })),
+    offset: Type.Optional(SafeInteger(0, 'Default 0')),
     period: PeriodQuery,
   },
   { additionalProperties: false },

@@ -6,7 +6,7 @@ import { parseDuration } from '../../config.js';
 import { invalidInput, notFound } from '../../errors.js';
 import type { DomainPlugin } from '../../http/domain-plugin.js';
 import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import { MAX_SAFE_INTEGER, problemResponses } from '../../http/schemas.js';
 import { LEASE_COLLECTION, type Lease, Leases } from './leases.js';
 import { AcquireBody, LeaseParams, LeaseRecord, ReleaseQuery, RenewBody } from './leases.schema.js';
 
@@ -92,8 +92,11 @@ export const leasesRoutes: DomainPlugin = async (app, { savepoint }) => {
       },
     },
     async (request, reply) => {
-      const { holder, fence } = request.query;
-      await leases.release(request.params.name, { holder, fence: Number(fence) });
+      const { holder } = request.query;
+      const fence = Number(request.query.fence);
+      if (!Number.isSafeInteger(fence))
+        throw invalidInput(`fence must be an integer from 1 to ${MAX_SAFE_INTEGER}`);
+      await leases.release(request.params.name, { holder, fence });
       return reply.code(204).send();
     },
   );

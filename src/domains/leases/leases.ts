@@ -8,6 +8,7 @@
  */
 
 import type { Store } from '../../engine/store.js';
+import { codePointLength } from '../../engine/text.js';
 import type { JsonObject, StoredDocument } from '../../engine/types.js';
 import { invalidInput, isSavepointError, SavepointError } from '../../errors.js';
 
@@ -51,7 +52,7 @@ export interface KeepAliveHandle {
 }
 
 function assertHolder(holder: unknown): asserts holder is string {
-  if (typeof holder !== 'string' || holder.length === 0 || holder.length > 200) {
+  if (typeof holder !== 'string' || holder.length === 0 || codePointLength(holder) > 200) {
     throw invalidInput('holder must be a string of 1 to 200 characters');
   }
 }

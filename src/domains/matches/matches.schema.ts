@@ -4,8 +4,9 @@
  * every other body is closed, so a misspelt field is a `400 INVALID_INPUT`, not a silent no-op.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ID_PATTERN, Id, Time, Version } from '../../http/schemas.js';
-import { ERROR_MESSAGE } from '../../http/validation.js';
+import { ID_PATTERN, Id, MAX_SAFE_INTEGER, SafeInteger, Time, Version } from '../../http/schemas.js';
+import { validatedAs } from '../../http/validated-schema.js';
+import { ERROR_MESSAGE, OPTIONAL_BODY } from '../../http/validation.js';
 import { PatchOperators } from '../documents/documents.schema.js';
 import { MAX_METRICS_PER_RECORD, METRIC_NAME_PATTERN } from './match-analytics.js';
 import { MAX_TROPHY_LENGTH } from './player-lifetime.js';
@@ -41,11 +42,11 @@ export const MatchBody = Type.Object(
       maxLength: 200,
       description: 'Such as "active"; POST /complete sets "completed"',
     }),
-    roundsTotal: Type.Integer({ minimum: 0, description: 'How many rounds the match has' }),
+    roundsTotal: SafeInteger(0, 'How many rounds the match has'),
     createdBy: Type.String({ minLength: 1, maxLength: 200, description: 'Who created the match' }),
-    subreddit: Type.Optional(Type.String({ maxLength: 200 })),
-    currentRound: Type.Optional(Type.Integer({ minimum: 0 })),
-    theme: Type.Optional(Type.String({ maxLength: 10_000 })),
+    subreddit: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    currentRound: Type.Optional(SafeInteger(0, 'The round being played')),
+    theme: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
     expectedVersion,
   },
   {
@@ -81,9 +82,25 @@ export const MatchPatchBody = Type.Object(
 );
 export type MatchPatchBody = Static<typeof MatchPatchBody>;
 
-const Timestamp = Type.Union([Type.String({ maxLength: 100 }), Type.Number()], {
-  description: 'An ISO-8601 time or milliseconds since the epoch, stored as given',
+/** A time as stored: what the caller gave. */
+const StoredTimestamp = Type.Union([Type.String(), Type.Number()], {
+  description: 'An ISO-8601 time or milliseconds since the epoch, as given',
 });
+
+/**
+ * A time as the caller gives it. The module parses the string (`Date.parse`), so the validator
+ * checks only its length; OpenAPI states the rule as a date-time.
+ */
+const Timestamp = Type.Union(
+  [
+    validatedAs(
+      Type.String({ format: 'date-time', maxLength: 100, description: 'An ISO-8601 time' }),
+      Type.String({ maxLength: 100 }),
+    ),
+    Type.Number({ description: 'Milliseconds since the epoch' }),
+  ],
+  { description: 'An ISO-8601 time or milliseconds since the epoch, stored as given' },
+);
 
 export const RoundBody = Type.Object(
   {
@@ -101,8 +118,8 @@ export const RoundRecord = Type.Object({
   index: Type.Integer(),
   promptText: Type.String(),
   referenceImages: Type.Array(Type.String()),
-  startTs: Type.Union([Timestamp, Type.Null()]),
-  endTs: Type.Union([Timestamp, Type.Null()]),
+  startTs: Type.Union([StoredTimestamp, Type.Null()]),
+  endTs: Type.Union([StoredTimestamp, Type.Null()]),
   winnerUser: Type.Union([Type.String(), Type.Null()]),
   winnerCommentId: Type.Union([Type.String(), Type.Null()]),
   closed: Type.Boolean({ description: 'True once the winner is recorded' }),
@@ -133,19 +150,27 @@ export const WinnerAnswer = Type.Object({
   score: Type.Object(MatchScore.properties, { description: "The winner's match totals after the win" }),
 });
 
-export const ScoreBody = Type.Union([
-  Type.Object(
-    {
-      points: Type.Optional(Type.Number({ description: 'Added to the points; default 0' })),
-      wins: Type.Optional(Type.Integer({ description: 'Added to the wins; default 0' })),
-    },
-    { additionalProperties: false },
-  ),
-  // No body at all arrives as null, an empty JSON body as undefined.
-  Type.Null(),
-  Type.Undefined(),
-]);
-export type ScoreBody = Static<typeof ScoreBody>;
+export const ScoreBody = Type.Union(
+  [
+    Type.Object(
+      {
+        points: Type.Optional(Type.Number({ description: 'Added to the points; default 0' })),
+        wins: Type.Optional(
+          Type.Integer({
+            minimum: -MAX_SAFE_INTEGER,
+            maximum: MAX_SAFE_INTEGER,
+            description: 'Added to the wins; default 0',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    // JSON null counts as no body.
+    Type.Null(),
+  ],
+  { [OPTIONAL_BODY]: true, description: 'Optional: no body adds nothing' },
+);
+export type ScoreBody = Static<typeof ScoreBody> | undefined;
 
 export const ScoresQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100' })) },
@@ -159,28 +184,30 @@ export const ScoreList = Type.Object({
   }),
 });
 
-export const CompleteBody = Type.Union([
-  Type.Object(
-    {
-      trophies: Type.Optional(
-        Type.Record(
-          Type.String({ pattern: ID_PATTERN }),
-          Type.Array(Type.String({ minLength: 1, maxLength: MAX_TROPHY_LENGTH }), { maxItems: 100 }),
-          {
-            additionalProperties: false,
-            description: 'Trophies to append to lifetime records, by user',
-            [ERROR_MESSAGE]: 'must map user ids to arrays of trophy names',
-          },
+export const CompleteBody = Type.Union(
+  [
+    Type.Object(
+      {
+        trophies: Type.Optional(
+          Type.Record(
+            Type.String({ pattern: ID_PATTERN }),
+            Type.Array(Type.String({ minLength: 1, maxLength: MAX_TROPHY_LENGTH }), { maxItems: 100 }),
+            {
+              additionalProperties: false,
+              description: 'Trophies to append to lifetime records, by user',
+              [ERROR_MESSAGE]: 'must map user ids to arrays of trophy names',
+            },
+          ),
         ),
-      ),
-    },
-    { additionalProperties: false },
-  ),
-  // No body at all arrives as null, an empty JSON body as undefined.
-  Type.Null(),
-  Type.Undefined(),
-]);
-export type CompleteBody = Static<typeof CompleteBody>;
+      },
+      { additionalProperties: false },
+    ),
+    // JSON null counts as no body.
+    Type.Null(),
+  ],
+  { [OPTIONAL_BODY]: true, description: 'Optional: no body awards no trophies' },
+);
+export type CompleteBody = Static<typeof CompleteBody> | undefined;
 
 export const CompleteAnswer = Type.Object({
   matchId: Type.String(),

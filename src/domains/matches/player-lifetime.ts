@@ -5,6 +5,7 @@
  */
 
 import type { Store } from '../../engine/store.js';
+import { codePointLength } from '../../engine/text.js';
 import type { CommitOp, DocumentWriteResult, StoredDocument } from '../../engine/types.js';
 import { invalidInput } from '../../errors.js';
 import { engineBoardName } from '../leaderboards/board-names.js';
@@ -32,7 +33,7 @@ export interface LifetimeCredit {
 export const MAX_TROPHY_LENGTH = 200;
 
 export function assertTrophy(trophy: unknown): asserts trophy is string {
-  if (typeof trophy !== 'string' || trophy.length === 0 || trophy.length > MAX_TROPHY_LENGTH)
+  if (typeof trophy !== 'string' || trophy.length === 0 || codePointLength(trophy) > MAX_TROPHY_LENGTH)
     throw invalidInput(`A trophy must be a string of 1 to ${MAX_TROPHY_LENGTH} characters`);
 }
 

@@ -10,13 +10,14 @@ import { problemResponses } from '../../http/schemas.js';
 import { RANKING_COLLECTION, RANKING_META_COLLECTION, Rankings } from './rankings.js';
 import {
   BatchAnswer,
-  BatchBody,
+  type BatchBody,
   ExportDocument,
   ImportAnswer,
-  ImportBody,
+  type ImportBody,
   RankingEntrySchema,
   RankingParams,
-  SetRankingBody,
+  rankingBodies,
+  type SetRankingBody,
 } from './rankings.schema.js';
 
 const tags = ['rankings'];
@@ -39,6 +40,7 @@ export const rankingsRoutes: DomainPlugin = async (app, { savepoint, config, met
         'removing replaced rankings failed; it is retried after the next reset or import',
       ),
   });
+  const bodies = rankingBodies({ min: config.rankingMin, max: config.rankingMax });
   reserveCollections([RANKING_COLLECTION, RANKING_META_COLLECTION], { owner: 'the rankings module' });
   const updated = metrics.counter({
     name: 'rankings_updated_total',
@@ -82,7 +84,7 @@ export const rankingsRoutes: DomainPlugin = async (app, { savepoint, config, met
         tags,
         summary: 'Replace the Q-table with an export document',
         description: `Replace semantics, atomic at any size. The whole document is checked first: a bad, repeated or out-of-bounds entry answers 400 naming it, and changes nothing. The body may be up to ${bulkBodyLimit} bytes.`,
-        body: ImportBody,
+        body: bodies.ImportBody,
         response: { 200: ImportAnswer, ...problemResponses(400, 401, 413, 503) },
       },
     },
@@ -100,7 +102,7 @@ export const rankingsRoutes: DomainPlugin = async (app, { savepoint, config, met
       schema: {
         tags,
         summary: 'Write several values, all or nothing',
-        body: BatchBody,
+        body: bodies.BatchBody,
         response: { 200: BatchAnswer, ...problemResponses(400, 401, 413, 503) },
       },
     },
@@ -152,7 +154,7 @@ export const rankingsRoutes: DomainPlugin = async (app, { savepoint, config, met
         tags,
         summary: 'Write one value (last writer wins)',
         params: RankingParams,
-        body: SetRankingBody,
+        body: bodies.SetRankingBody,
         response: { 200: RankingEntrySchema, ...problemResponses(400, 401, 413, 503) },
       },
     },

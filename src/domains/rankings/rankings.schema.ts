@@ -1,6 +1,7 @@
 /** The rankings API's wire shapes (API.md, Rankings: the Q-table). */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Time } from '../../http/schemas.js';
+import { Id, SafeInteger, Time } from '../../http/schemas.js';
+import { validatedAs } from '../../http/validated-schema.js';
 import { MAX_BATCH_ENTRIES } from './rankings.js';
 
 const Move = Type.Integer({
@@ -9,10 +10,24 @@ const Move = Type.Integer({
   description: 'The move index: an integer >= 0',
 });
 
-const Value = Type.Number({
-  description:
-    'A finite number within [SAVEPOINT_RANKING_MIN, SAVEPOINT_RANKING_MAX] (else 400 OUT_OF_BOUNDS)',
-});
+const VALUE_RULE =
+  'A finite number within [SAVEPOINT_RANKING_MIN, SAVEPOINT_RANKING_MAX] (else 400 OUT_OF_BOUNDS)';
+
+/** A stored value, as answers show it. */
+const Value = Type.Number({ description: VALUE_RULE });
+
+/** The configured bounds of ranking values (`SAVEPOINT_RANKING_MIN`, `SAVEPOINT_RANKING_MAX`). */
+export interface RankingBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * A value to write, documented with the configured bounds. The module checks them, so that a value
+ * outside answers `400 OUT_OF_BOUNDS` with the bounds, as the contract says.
+ */
+const BoundedValue = ({ min, max }: RankingBounds) =>
+  validatedAs(Type.Number({ minimum: min, maximum: max, description: VALUE_RULE }), Value);
 
 export const RankingParams = Type.Object({ stateKey: Id('The state key'), move: Move });
 export type RankingParams = Static<typeof RankingParams>;
@@ -21,20 +36,6 @@ export const RankingEntrySchema = Type.Object(
   { stateKey: Id('The state key'), move: Move, value: Value },
   { additionalProperties: false },
 );
-
-export const SetRankingBody = Type.Object({ value: Value }, { additionalProperties: false });
-export type SetRankingBody = Static<typeof SetRankingBody>;
-
-export const BatchBody = Type.Object(
-  {
-    entries: Type.Array(RankingEntrySchema, {
-      maxItems: MAX_BATCH_ENTRIES,
-      description: `At most ${MAX_BATCH_ENTRIES} entries, written all or nothing; a (stateKey, move) given twice takes its last value`,
-    }),
-  },
-  { additionalProperties: false },
-);
-export type BatchBody = Static<typeof BatchBody>;
 
 export const BatchAnswer = Type.Object({ written: Type.Integer() });
 
@@ -45,19 +46,43 @@ export const ExportDocument = Type.Object({
   entries: Type.Array(RankingEntrySchema),
 });
 
-/**
- * An export document to import. `exportedAt` and `count` may be left out; a `count` that disagrees
- * with `entries` is refused. Other checks (bounds, repeats) happen before anything is written.
- */
-export const ImportBody = Type.Object(
-  {
-    version: Type.Literal(1, { description: 'The export format version' }),
-    exportedAt: Type.Optional(Type.String()),
-    count: Type.Optional(Type.Integer({ minimum: 0 })),
-    entries: Type.Array(RankingEntrySchema),
-  },
-  { additionalProperties: false },
-);
-export type ImportBody = Static<typeof ImportBody>;
-
 export const ImportAnswer = Type.Object({ imported: Type.Integer() });
+
+/** The request bodies, built with the configured bounds so that OpenAPI states them. */
+export function rankingBodies(bounds: RankingBounds) {
+  const value = BoundedValue(bounds);
+  const entry = Type.Object(
+    { stateKey: Id('The state key'), move: Move, value },
+    { additionalProperties: false },
+  );
+  return {
+    SetRankingBody: Type.Object({ value }, { additionalProperties: false }),
+    BatchBody: Type.Object(
+      {
+        entries: Type.Array(entry, {
+          maxItems: MAX_BATCH_ENTRIES,
+          description: `At most ${MAX_BATCH_ENTRIES} entries, written all or nothing; a (stateKey, move) given twice takes its last value`,
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    /**
+     * An export document to import. `exportedAt` and `count` may be left out; a `count` that disagrees
+     * with `entries` is refused. Other checks (bounds, repeats) happen before anything is written.
+     */
+    ImportBody: Type.Object(
+      {
+        version: Type.Literal(1, { description: 'The export format version' }),
+        exportedAt: Type.Optional(Type.String()),
+        count: Type.Optional(SafeInteger(0, 'How many entries follow')),
+        entries: Type.Array(entry),
+      },
+      { additionalProperties: false },
+    ),
+  };
+}
+
+type RankingBodies = ReturnType<typeof rankingBodies>;
+export type SetRankingBody = Static<RankingBodies['SetRankingBody']>;
+export type BatchBody = Static<RankingBodies['BatchBody']>;
+export type ImportBody = Static<RankingBodies['ImportBody']>;

@@ -30,6 +30,7 @@ export const savesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
   const { store } = savepoint;
   const saves: Saves = new Saves(store, { slots: config.saveSlots });
   reserveCollections([SAVE_COLLECTION], { owner: 'the saves module' });
+  const slotParams = SlotParams(config.saveSlots);
 
   app.get<{ Params: UserParams }>(
     '/v1/players/:user/saves',
@@ -51,7 +52,7 @@ export const savesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
         tags,
         summary: 'Read a save slot',
         description: 'Sends ETag: "<version>"; If-None-Match with the current ETag answers 304.',
-        params: SlotParams,
+        params: slotParams,
         response: {
           200: SaveRecord,
           304: { type: 'null', description: 'Not modified' },
@@ -77,7 +78,7 @@ export const savesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
         tags,
         summary: 'Write a save slot',
         description: `Answers 201 when the slot was empty, 200 when it replaced a save. ${CONDITIONAL}`,
-        params: SlotParams,
+        params: slotParams,
         body: PutSaveBody,
         response: { 200: SaveRecord, 201: SaveRecord, ...problemResponses(400, 401, 409, 412, 413, 503) },
       },
@@ -107,7 +108,7 @@ export const savesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
         tags,
         summary: 'Empty a save slot',
         description: `Answers 204, or 404 when the slot is already empty. ${CONDITIONAL} (expectedVersion is a query parameter here.)`,
-        params: SlotParams,
+        params: slotParams,
         querystring: DeleteSaveQuery,
         response: {
           204: { type: 'null', description: 'Emptied' },

@@ -1,19 +1,29 @@
 /** The save slots API's wire shapes (API.md, Save slots). Bodies are closed: unknown fields are a 400. */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, Time, Version } from '../../http/schemas.js';
+import { validatedAs } from '../../http/validated-schema.js';
 
 export const UserParams = Type.Object({ user: Id('The player id') });
 export type UserParams = Static<typeof UserParams>;
 
 /**
- * `slot` is taken as text and checked by the module, so that anything other than an integer from
- * 1 to `SAVEPOINT_SAVE_SLOTS` answers `400 OUT_OF_BOUNDS` as the contract says, never a generic 400.
+ * The path of one slot, documented as an integer from 1 to `slots` (`SAVEPOINT_SAVE_SLOTS`).
+ * `slot` is taken as text and checked by the module, so that anything other than such an integer
+ * answers `400 OUT_OF_BOUNDS` as the contract says, never a generic 400.
  */
-export const SlotParams = Type.Object({
-  user: Id('The player id'),
-  slot: Type.String({ description: 'The slot number, from 1 to SAVEPOINT_SAVE_SLOTS (default 3)' }),
-});
-export type SlotParams = Static<typeof SlotParams>;
+export const SlotParams = (slots: number) =>
+  Type.Object({
+    user: Id('The player id'),
+    slot: validatedAs(
+      Type.Integer({
+        minimum: 1,
+        maximum: slots,
+        description: `The slot number, from 1 to SAVEPOINT_SAVE_SLOTS (here ${slots}); else 400 OUT_OF_BOUNDS`,
+      }),
+      Type.String(),
+    ),
+  });
+export type SlotParams = Static<ReturnType<typeof SlotParams>>;
 
 export const PutSaveBody = Type.Object(
   {

@@ -2,10 +2,8 @@
 
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { Id, Time } from '../../http/schemas.js';
+import { Id, Name, Time } from '../../http/schemas.js';
 import { MAX_METRICS_PER_GAME } from './stats.js';
-
-const Name = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 
 export const RecordGameBody = Type.Object(
   {
@@ -26,7 +24,8 @@ export const RecordGameBody = Type.Object(
         {
           additionalProperties: Type.Number(),
           maxProperties: MAX_METRICS_PER_GAME,
-          description: 'Other figures of the game by name (finite numbers)',
+          description:
+            'Other figures of the game by name (finite numbers); names are 1-200 characters without control characters or lone surrogates',
         },
       ),
     ),

@@ -20,6 +20,7 @@
 import { AUDIT_STREAM } from '../../audit.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { Store } from '../../engine/store.js';
+import { codePointLength } from '../../engine/text.js';
 import type { CommitOp, JsonObject, StoredDocument } from '../../engine/types.js';
 import { invalidInput } from '../../errors.js';
 import {
@@ -112,7 +113,7 @@ interface PendingRecord {
 }
 
 function assertName(value: unknown, what: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
+  if (typeof value !== 'string' || value.length === 0 || codePointLength(value) > MAX_NAME_LENGTH) {
     throw invalidInput(`${what} must be a string of 1 to ${MAX_NAME_LENGTH} characters`);
   }
   if (UNSAFE_CHARACTERS.test(value)) {
