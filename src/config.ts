@@ -35,6 +35,8 @@ export interface Config {
   readonly tokenTtlMs: number;
   /** `SAVEPOINT_GAME_TTL`: how long a completed game and its tokens are kept. Default 7d. */
   readonly gameTtlMs: number;
+  /** `SAVEPOINT_IDEMPOTENCY_TTL`: how long an `Idempotency-Key`'s answer is kept for replays. Default 24h. */
+  readonly idempotencyTtlMs: number;
   /** `SAVEPOINT_MATCH_TTL`: how long a completed match, its rounds and scores are kept. Default 7d. */
   readonly matchTtlMs: number;
   /** `SAVEPOINT_ANALYTICS_TTL`: how long match analytics are kept. Default 30d. */
@@ -322,6 +324,7 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
     maxBodyBytes: read.parse('SAVEPOINT_MAX_BODY', 1024 * 1024, bodySize),
     tokenTtlMs: read.parse('SAVEPOINT_TOKEN_TTL', 30 * MS.m, duration(false)),
     gameTtlMs: read.parse('SAVEPOINT_GAME_TTL', 7 * MS.d, duration(false)),
+    idempotencyTtlMs: read.parse('SAVEPOINT_IDEMPOTENCY_TTL', 24 * MS.h, duration(false)),
     matchTtlMs: read.parse('SAVEPOINT_MATCH_TTL', 7 * MS.d, duration(false)),
     analyticsTtlMs: read.parse('SAVEPOINT_ANALYTICS_TTL', 30 * MS.d, duration(false)),
     rankingMin,
@@ -367,7 +370,7 @@ export function describeConfig(config: Config): string[] {
     `redis=${config.redisUrl === undefined ? 'off' : `${maskUrl(config.redisUrl)} (prefix ${config.redisPrefix})`}`,
     `api key=${config.apiKey === undefined ? 'from the api-key file' : 'set by SAVEPOINT_API_KEY'} public reads=${config.publicReads}`,
     `max body=${config.maxBodyBytes} bytes log level=${config.logLevel}`,
-    `ttl: token=${formatDuration(config.tokenTtlMs)} game=${formatDuration(config.gameTtlMs)} match=${formatDuration(config.matchTtlMs)} analytics=${formatDuration(config.analyticsTtlMs)}`,
+    `ttl: token=${formatDuration(config.tokenTtlMs)} game=${formatDuration(config.gameTtlMs)} match=${formatDuration(config.matchTtlMs)} analytics=${formatDuration(config.analyticsTtlMs)} idempotency=${formatDuration(config.idempotencyTtlMs)}`,
     `rankings=[${config.rankingMin}, ${config.rankingMax}] save slots=${config.saveSlots} ema alpha=${config.emaAlpha}`,
     `sweep every ${formatDuration(config.sweepIntervalMs)}; backup every ${formatDuration(config.backupIntervalMs)}, keep ${config.backupKeep}`,
     `seed dir=${config.seedDir ?? 'none'}`,

@@ -119,6 +119,11 @@ export class KeyScope {
     this.fingerprint = fingerprint;
   }
 
+  /** The key the scope's next commit will get. */
+  peek(): string {
+    return `${this.recordKey}#${this.#next}`;
+  }
+
   /** The key of the scope's next commit, and a function that gives it back when that commit fails. */
   take(): { readonly key: string; readonly release: () => void } {
     const ordinal = this.#next++;
@@ -141,4 +146,9 @@ export function runInKeyScope<T>(scope: KeyScope, work: () => T): T {
 /** The scope the current work runs in, if any. */
 export function currentKeyScope(): KeyScope | undefined {
   return scopes.getStore();
+}
+
+/** Runs `work` outside any key scope: for a scope's own bookkeeping commits and for commits that must count each time. */
+export function outsideKeyScope<T>(work: () => T): T {
+  return scopes.exit(work);
 }

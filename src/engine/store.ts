@@ -278,6 +278,15 @@ export class Store {
     return this.#record(recordKeyOf('commit', idempotencyKey));
   }
 
+  /**
+   * Inside a key scope: the record of the commit the scope makes next, if that commit already
+   * applied (the scope's work is being re-run). Lets the work answer from it before redoing checks.
+   */
+  async nextScopedRecord(): Promise<CommitRecord | undefined> {
+    const scope = currentKeyScope();
+    return scope === undefined ? undefined : this.#record(scope.peek());
+  }
+
   async #record(recordKey: string): Promise<CommitRecord | undefined> {
     const document = await this.get(IDEMPOTENCY_COLLECTION, recordKey);
     return document === undefined ? undefined : parseCommitRecord(document.value, recordKey);

@@ -12,6 +12,16 @@
  * not at all, and a seat claim holds across instances (no in-process lock). Nothing is loaded at
  * start: the first call for a game reads it.
  */
+import {
+  assertIdempotencyKey,
+  currentKeyScope,
+  fingerprintOf,
+  KeyScope,
+  keyReused,
+  outsideKeyScope,
+  recordKeyOf,
+  runInKeyScope,
+} from '../../engine/idempotency.js';
 import { copyJson } from '../../engine/json.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { ReclaimContext } from '../../engine/storage-full.js';
@@ -22,6 +32,8 @@ import type {
   DocumentWriteResult,
   EventInput,
   JsonObject,
+  JsonValue,
+  OpResult,
   StoredDocument,
 } from '../../engine/types.js';
 import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
@@ -173,6 +185,22 @@ export interface WriteOptions {
    * answer `STORAGE_UNAVAILABLE`: for callers that must only acknowledge durable writes.
    */
   readonly queueWhenUnavailable?: boolean;
+  /**
+   * Makes the call exactly-once: a repeat with the same key (and the same game and input) applies
+   * nothing and gets the first call's answer, for as long as the store keeps keys (24 hours by
+   * default). The answer is stored in the same commit as the write. A keyed write is never queued
+   * in memory: it answers `STORAGE_UNAVAILABLE` instead, so that a retry can find its key.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** How a reconnect may be answered. */
+export interface ReconnectOptions {
+  /**
+   * Makes the reconnect exactly-once, scoped to the (game, player): a client whose answer was lost
+   * retries with the same key and input and gets the same answer, rotated token included.
+   */
+  readonly idempotencyKey?: string;
 }
 
 export interface ReadEventsOptions {
@@ -224,6 +252,10 @@ interface Seat {
   readonly tokenDocument: StoredDocument;
   readonly token: TokenRecord;
 }
+
+/** A game call's answer, stored with an idempotency key (answers are plain JSON objects). */
+const asJson = (answer: PersistResult | AppendEventsResult | ReconnectResult): JsonValue =>
+  answer as unknown as JsonValue;
 
 /** Carries an error through `retryOnConflict` without another attempt. */
 class StopRetry extends Error {
@@ -317,6 +349,12 @@ export class Games {
    * `forceOverwrite`), `CORRUPT_DATA` (unreadable record, without `forceOverwrite`).
    */
   async persist(gameId: string, input: PersistInput, options: WriteOptions = {}): Promise<PersistResult> {
+    return this.#once('persist', gameId, input, options.idempotencyKey, () =>
+      this.#persist(gameId, input, options),
+    );
+  }
+
+  async #persist(gameId: string, input: PersistInput, options: WriteOptions): Promise<PersistResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('persist takes { state, players?, phase?, status? }');
     assertState(input.state, 'state');
@@ -334,7 +372,7 @@ export class Games {
       expectedVersion: force ? undefined : input.expectedVersion,
       force,
     };
-    const queue = options.queueWhenUnavailable !== false;
+    const queue = options.queueWhenUnavailable !== false && currentKeyScope() === undefined;
     // Writes queued behind an outage keep their order: this one queues too.
     if (this.#outbox.has(gameId)) {
       if (!queue) throw queuedAhead(gameId);
@@ -417,10 +455,14 @@ export class Games {
         ops.push({ op: 'expireStream', stream: streamOf(gameId), expiresAt });
       }
       if (completing && expiresAt !== null) ops.push(...(await this.#expireSeatsOps(gameId, expiresAt)));
-      const result = await this.#store.commit(ops);
+      const answerOf = (results: readonly OpResult[]): PersistResult => {
+        const document = (results[0] as DocumentWriteResult).document;
+        return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
+      };
+      const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const document = (result.results[0] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game, document }));
-      return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
+      return answerOf(result.results);
     });
   }
 
@@ -433,6 +475,16 @@ export class Games {
     gameId: string,
     input: AppendEventsInput,
     options: WriteOptions = {},
+  ): Promise<AppendEventsResult> {
+    return this.#once('events', gameId, input, options.idempotencyKey, () =>
+      this.#appendEvents(gameId, input, options),
+    );
+  }
+
+  async #appendEvents(
+    gameId: string,
+    input: AppendEventsInput,
+    options: WriteOptions,
   ): Promise<AppendEventsResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('events takes { events, state?, phase?, expectedSeq? }');
@@ -449,7 +501,7 @@ export class Games {
       phase: input.phase,
       expectedSeq: input.expectedSeq,
     };
-    const queue = options.queueWhenUnavailable !== false;
+    const queue = options.queueWhenUnavailable !== false && currentKeyScope() === undefined;
     // Writes queued behind an outage keep their order: this one queues too.
     if (this.#outbox.has(gameId)) {
       if (!queue) throw queuedAhead(gameId);
@@ -496,21 +548,28 @@ export class Games {
         phase: input.phase ?? game.phase,
         lastSeq: game.lastSeq + events.length,
       };
-      const result = await this.#store.commit([
-        { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
-        {
-          op: 'put',
-          collection: GAME_COLLECTION,
-          key: gameId,
-          value: storedGameToJson(next),
-          expectedVersion: document.version,
-          expiresAt: document.expiresAt,
-        },
-      ]);
-      const append = result.results[0] as AppendResult;
+      const answerOf = (results: readonly OpResult[]): AppendEventsResult => {
+        const append = results[0] as AppendResult;
+        const written = (results[1] as DocumentWriteResult).document;
+        return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
+      };
+      const result = await this.#store.commit(
+        [
+          { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
+          {
+            op: 'put',
+            collection: GAME_COLLECTION,
+            key: gameId,
+            value: storedGameToJson(next),
+            expectedVersion: document.version,
+            expiresAt: document.expiresAt,
+          },
+        ],
+        { answer: (results) => asJson(answerOf(results)) },
+      );
       const written = (result.results[1] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game: next, document: written }));
-      return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
+      return answerOf(result.results);
     });
   }
 
@@ -611,10 +670,21 @@ export class Games {
    * Errors: `TOKEN_INVALID`, `TOKEN_EXPIRED`, `GAME_COMPLETED`, `SEAT_TAKEN`, `RATE_LIMITED`,
    * `INVALID_INPUT` (`lastEventSeq` negative or beyond the last event).
    */
-  async reconnect(gameId: string, input: ReconnectInput): Promise<ReconnectResult> {
+  async reconnect(
+    gameId: string,
+    input: ReconnectInput,
+    options: ReconnectOptions = {},
+  ): Promise<ReconnectResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('reconnect takes { playerId, reconnectToken, lastEventSeq? }');
     assertId(input.playerId, 'playerId');
+    // The key is scoped to the seat: another player's key cannot replay this player's answer.
+    return this.#once(`reconnect:${input.playerId}`, gameId, input, options.idempotencyKey, () =>
+      this.#reconnect(gameId, input),
+    );
+  }
+
+  async #reconnect(gameId: string, input: ReconnectInput): Promise<ReconnectResult> {
     if (input.lastEventSeq !== undefined) assertWholeNumber(input.lastEventSeq, 'lastEventSeq');
     const { playerId, lastEventSeq } = input;
     const seat = await this.#authenticate(gameId, playerId, input.reconnectToken, 'reconnect');
@@ -641,18 +711,10 @@ export class Games {
       previousHash: seat.token.tokenHash,
       rotatedAt: now,
     };
-    try {
-      await this.#store.commit([
-        { ...this.#putToken(rotated), expectedVersion: seat.tokenDocument.version },
-        { op: 'delete', collection: FAILURE_COLLECTION, key },
-      ]);
-    } catch (error) {
-      // Another reconnect (or a new token) changed the seat between our read and our commit.
-      if (isSavepointError(error, 'VERSION_CONFLICT')) throw seatTaken(gameId, playerId);
-      throw error;
-    }
+    // Read before the commit (the range ends at the snapshot's last seq, so nothing is missed), so
+    // that the whole answer is known when the token rotates.
     const missedEvents = await this.#readRange(gameId, lastEventSeq ?? 0, game.lastSeq);
-    return {
+    const answer: ReconnectResult = {
       success: true,
       gameState: toGameRecord(gameId, game, document),
       reconnectedAt: toIso(now),
@@ -660,6 +722,54 @@ export class Games {
       reconnectToken: token,
       tokenExpiresAt: toIso(rotated.tokenExpiresAt),
     };
+    try {
+      // Under an idempotency key the answer, new token included, is stored in the rotation's own
+      // commit, so a retry gets the same token: the one place a token is kept in clear. It is kept
+      // only in the key's record, which only a repeat of this exact request (same game, player and
+      // old token) can read, and only until the key expires.
+      const result = await this.#store.commit(
+        [
+          { ...this.#putToken(rotated), expectedVersion: seat.tokenDocument.version },
+          { op: 'delete', collection: FAILURE_COLLECTION, key },
+        ],
+        { answer: () => asJson(answer) },
+      );
+      if (result.replayed === true && result.answer !== undefined)
+        return result.answer as unknown as ReconnectResult;
+    } catch (error) {
+      // Another reconnect (or a new token) changed the seat between our read and our commit.
+      if (isSavepointError(error, 'VERSION_CONFLICT')) throw seatTaken(gameId, playerId);
+      throw error;
+    }
+    return answer;
+  }
+
+  /**
+   * Runs a game call once per idempotency key. The key is either given (`idempotencyKey`) or
+   * comes from the key scope of the work that calls (an HTTP request with `Idempotency-Key`). A
+   * repeat whose call already committed gets the answer stored with that commit before any check
+   * runs again: the checks would now see the call's own effect (a rotated token, a new version).
+   */
+  async #once<T>(
+    call: string,
+    gameId: string,
+    input: unknown,
+    key: string | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    let scope = currentKeyScope();
+    if (key !== undefined) {
+      assertIdempotencyKey(key, 'idempotencyKey');
+      scope = new KeyScope(recordKeyOf('games', call, gameId, key), fingerprintOf(call, gameId, input));
+    }
+    if (scope === undefined) return work();
+    const active = scope;
+    return runInKeyScope(active, async () => {
+      const prior = await this.#store.nextScopedRecord();
+      if (prior?.answer === undefined) return work();
+      if (prior.fingerprint !== active.fingerprint) throw keyReused(`${call} of game "${gameId}"`);
+      return prior.answer as T;
+    });
   }
 
   /**
@@ -892,16 +1002,19 @@ export class Games {
   }
 
   async #countFailure(key: string): Promise<void> {
-    await this.#store.commit([
-      {
-        op: 'patch',
-        collection: FAILURE_COLLECTION,
-        key,
-        patch: { $inc: { failures: 1 } },
-        upsert: true,
-        ttlMs: this.#failureWindowMs,
-      },
-    ]);
+    // Every failure counts, even under an idempotency key: a keyed retry must not escape the limit.
+    await outsideKeyScope(() =>
+      this.#store.commit([
+        {
+          op: 'patch',
+          collection: FAILURE_COLLECTION,
+          key,
+          patch: { $inc: { failures: 1 } },
+          upsert: true,
+          ttlMs: this.#failureWindowMs,
+        },
+      ]),
+    );
   }
 
   #putToken(record: TokenRecord): CommitOp & { op: 'put' } {
