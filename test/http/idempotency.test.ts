@@ -24,7 +24,7 @@ const inc = (docKey: string, key?: string, by = 1) =>
     payload: { $inc: { n: by } },
     headers: keyed(key),
   });
-const valueOf = async (docKey: string) => (await server.savepoint.store.get('things', docKey))?.value;
+const storedValue = async (docKey: string) => (await server.savepoint.store.get('things', docKey))?.value;
 const replaysMetric = async () => {
   const text = (await server.request({ method: 'GET', url: '/metrics' })).body;
   const line = text.split('\n').find((row) => row.startsWith('savepoint_idempotent_replays_total'));
@@ -52,11 +52,11 @@ describe('Idempotency-Key', () => {
     const retried = await inc('c', 'inc-1', 5);
     expect(retried.statusCode).toBe(200);
     expect(retried.body).toBe(first.body);
-    expect(await valueOf('c')).toEqual({ n: 5 });
+    expect(await storedValue('c')).toEqual({ n: 5 });
     // Without a key, or with another key, it applies again.
     await inc('c', undefined, 5);
     await inc('c', 'inc-2', 5);
-    expect(await valueOf('c')).toEqual({ n: 15 });
+    expect(await storedValue('c')).toEqual({ n: 15 });
   });
 
   it('the same key with another body, path or method is 422 IDEMPOTENCY_KEY_REUSED and applies nothing', async () => {
@@ -65,7 +65,7 @@ describe('Idempotency-Key', () => {
     expectProblem(await inc('c', 'reuse', 2), 422, 'IDEMPOTENCY_KEY_REUSED');
     expectProblem(await inc('other', 'reuse', 1), 422, 'IDEMPOTENCY_KEY_REUSED');
     expectProblem(await put('c', { value: { n: 9 } }, 'reuse'), 422, 'IDEMPOTENCY_KEY_REUSED');
-    expect(await valueOf('c')).toEqual({ n: 1 });
+    expect(await storedValue('c')).toEqual({ n: 1 });
   });
 
   it('a malformed key is 400 INVALID_INPUT and applies nothing', async () => {
@@ -73,7 +73,7 @@ describe('Idempotency-Key', () => {
       const response = await put('m', { value: 1 }, bad);
       expectProblem(response, 400, 'INVALID_INPUT');
     }
-    expect(await valueOf('m')).toBeUndefined();
+    expect(await storedValue('m')).toBeUndefined();
   });
 
   it('a failed request stores nothing: a retry with the same key runs again', async () => {
@@ -83,13 +83,13 @@ describe('Idempotency-Key', () => {
     const retried = await put('f', { value: 2 }, 'fail-1', { 'if-match': '"1"' });
     expect(retried.statusCode).toBe(200);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
-    expect(await valueOf('f')).toBe(2);
+    expect(await storedValue('f')).toBe(2);
   });
 
   it('20 concurrent requests with one key apply once, with no server error', async () => {
     await put('race', { value: { n: 0 } });
     const answers = await Promise.all(Array.from({ length: 20 }, () => inc('race', 'race-1', 1)));
-    expect(await valueOf('race')).toEqual({ n: 1 });
+    expect(await storedValue('race')).toEqual({ n: 1 });
     const statuses = answers.map((answer) => answer.statusCode);
     expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
     for (const answer of answers) {
@@ -99,7 +99,7 @@ describe('Idempotency-Key', () => {
     // Once the first finished, every repeat replays it.
     const later = await inc('race', 'race-1', 1);
     expect(later.headers['idempotent-replayed']).toBe('true');
-    expect(await valueOf('race')).toEqual({ n: 1 });
+    expect(await storedValue('race')).toEqual({ n: 1 });
   });
 
   it('after a crash between the effect and the stored answer, the retry rebuilds the answer without applying again', async () => {
@@ -116,7 +116,7 @@ describe('Idempotency-Key', () => {
     const retried = await inc('crash', 'crash-1', 3);
     expect(retried.statusCode).toBe(200);
     expect(retried.body).toBe(first.body);
-    expect(await valueOf('crash')).toEqual({ n: 3 });
+    expect(await storedValue('crash')).toEqual({ n: 3 });
   });
 
   it('a claim left by a dead process answers 409 IDEMPOTENCY_IN_FLIGHT until it expires; then the retry runs', async () => {
@@ -138,11 +138,11 @@ describe('Idempotency-Key', () => {
     const busy = await put('dead', body, 'dead-1');
     expectProblem(busy, 409, 'IDEMPOTENCY_IN_FLIGHT');
     expect(busy.headers['retry-after']).toBeDefined();
-    expect(await valueOf('dead')).toBeUndefined();
+    expect(await storedValue('dead')).toBeUndefined();
     clock.advance(CLAIM_MS + 1);
     const retried = await put('dead', body, 'dead-1');
     expect(retried.statusCode).toBe(201);
-    expect(await valueOf('dead')).toBe(1);
+    expect(await storedValue('dead')).toBe(1);
   });
 
   it('keys expire after SAVEPOINT_IDEMPOTENCY_TTL and are swept', async () => {
@@ -154,7 +154,7 @@ describe('Idempotency-Key', () => {
     expect((await server.savepoint.store.list(IDEMPOTENCY_COLLECTION)).items).toHaveLength(0);
     const after = await inc('ttl', 'ttl-1', 1);
     expect(after.headers['idempotent-replayed']).toBeUndefined();
-    expect(await valueOf('ttl')).toEqual({ n: 2 });
+    expect(await storedValue('ttl')).toEqual({ n: 2 });
   });
 
   it('replays are counted in /metrics', async () => {
