@@ -247,3 +247,56 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     return payload;
   });
 }
+
+/** The OpenAPI parts of a write operation that accepts `Idempotency-Key`. */
+interface OpenApiOperation {
+  parameters?: Array<Record<string, unknown>>;
+  responses?: Record<string, { description?: string; headers?: Record<string, unknown>; content?: unknown }>;
+}
+
+const KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes the write exactly-once: a repeat with the same key, method, path and body gets the stored answer ' +
+    '(with Idempotent-Replayed: true) and changes nothing, for SAVEPOINT_IDEMPOTENCY_TTL (default 24h). ' +
+    'The same key with another request: 422 IDEMPOTENCY_KEY_REUSED; while the first still runs: ' +
+    '409 IDEMPOTENCY_IN_FLIGHT. A failed request stores nothing.',
+  schema: { type: 'string', minLength: 1, maxLength: 200, pattern: IDEMPOTENCY_KEY_PATTERN.source },
+} as const;
+
+const REPLAYED_RESPONSE_HEADER = {
+  description: '`true` when this is the stored answer of an earlier request with the same Idempotency-Key',
+  schema: { type: 'string', enum: ['true'] },
+} as const;
+
+const problemOf = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+/**
+ * Adds `Idempotency-Key` to every write operation of the generated description (the hooks above
+ * apply to every write route, so the description says so in one place rather than in each route's
+ * schema), with the `Idempotent-Replayed` answer header and the 409 and 422 answers it can cause.
+ */
+export function describeIdempotency(paths: Record<string, Record<string, OpenApiOperation>>): void {
+  for (const operations of Object.values(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      if (!WRITE_METHODS.has(method.toUpperCase())) continue;
+      operation.parameters = [...(operation.parameters ?? []), { ...KEY_PARAMETER }];
+      const responses = (operation.responses ??= {});
+      for (const [status, response] of Object.entries(responses)) {
+        if (status.startsWith('2'))
+          response.headers = { ...response.headers, 'Idempotent-Replayed': REPLAYED_RESPONSE_HEADER };
+      }
+      responses['409'] ??= problemOf(
+        'IDEMPOTENCY_IN_FLIGHT: a request with this Idempotency-Key is still running',
+      );
+      responses['422'] ??= problemOf(
+        'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used for another request',
+      );
+    }
+  }
+}

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
+import { describeIdempotency } from './idempotency.js';
 import { Problem } from './schemas.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
@@ -54,6 +55,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     // Shared schemas keep their $id as their name under components.schemas (`Problem`, not `def-0`).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const { openapiObject } = documentObject;
+      describeIdempotency((openapiObject.paths ?? {}) as Parameters<typeof describeIdempotency>[0]);
+      return openapiObject;
+    },
   });
   app.get('/openapi.json', { config: { auth: 'public-read' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -278,3 +278,25 @@ describe('the library', () => {
     });
   });
 });
+
+describe('the OpenAPI description', () => {
+  it('declares Idempotency-Key on writes and Idempotent-Replayed on their 2xx answers, not on reads', async () => {
+    interface Operation {
+      parameters?: Array<{ name: string; in: string; schema?: { pattern?: string } }>;
+      responses: Record<string, { headers?: Record<string, unknown> }>;
+    }
+    const spec = json<{ paths: Record<string, Record<string, Operation>> }>(
+      await server.request({ method: 'GET', url: '/openapi.json' }),
+    );
+    const put = spec.paths['/v1/docs/{collection}/{key}']?.put as Operation;
+    const keyParameter = put.parameters?.find((parameter) => parameter.name === 'Idempotency-Key');
+    expect(keyParameter).toMatchObject({ in: 'header', required: false });
+    expect(new RegExp(keyParameter?.schema?.pattern ?? '').test('a:b@c.d-e_f')).toBe(true);
+    expect(put.responses['200']?.headers).toHaveProperty('Idempotent-Replayed');
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['409', '422']));
+    const reconnect = spec.paths['/api/game/{gameId}/reconnect']?.post as Operation;
+    expect(reconnect.parameters?.some((parameter) => parameter.name === 'Idempotency-Key')).toBe(true);
+    const read = spec.paths['/v1/docs/{collection}/{key}']?.get as Operation;
+    expect(read.parameters?.some((parameter) => parameter.name === 'Idempotency-Key')).toBe(false);
+  });
+});
