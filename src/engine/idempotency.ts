@@ -113,10 +113,23 @@ export class KeyScope {
   readonly recordKey: string;
   readonly fingerprint: string;
   #next = 0;
+  #closed = false;
 
   constructor(recordKey: string, fingerprint: string) {
     this.recordKey = recordKey;
     this.fingerprint = fingerprint;
+  }
+
+  /**
+   * Ends the scope: work it started that outlives it (a timer, a background retry) commits
+   * unkeyed from then on, instead of taking ordinals a re-run would not take.
+   */
+  close(): void {
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** The key the scope's next commit will get. */
@@ -145,7 +158,8 @@ export function runInKeyScope<T>(scope: KeyScope, work: () => T): T {
 
 /** The scope the current work runs in, if any. */
 export function currentKeyScope(): KeyScope | undefined {
-  return scopes.getStore();
+  const scope = scopes.getStore();
+  return scope?.closed === true ? undefined : scope;
 }
 
 /** Runs `work` outside any key scope: for a scope's own bookkeeping commits and for commits that must count each time. */

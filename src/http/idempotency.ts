@@ -55,6 +55,7 @@ interface RunningKey {
   readonly recordKey: string;
   readonly fingerprint: string;
   readonly claimVersion: number;
+  readonly scope: KeyScope;
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -162,7 +163,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       ]);
       const written = result.results[0];
       const claimVersion = written?.op === 'put' ? written.document.version : 1;
-      return { recordKey, fingerprint, claimVersion };
+      return { recordKey, fingerprint, claimVersion, scope: new KeyScope(recordKey, fingerprint) };
     } catch (error) {
       if (!isSavepointError(error, 'VERSION_CONFLICT')) throw error;
       // A duplicate claimed it first.
@@ -181,7 +182,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
         if (running === undefined) return; // answered from the record
         request.idempotency = running;
         // The handler runs inside `done()`, so it and everything it awaits see the scope.
-        runInKeyScope(new KeyScope(running.recordKey, running.fingerprint), () => done());
+        runInKeyScope(running.scope, () => done());
       },
       (error: unknown) => done(error as Error),
     );
@@ -191,6 +192,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     const running = request.idempotency;
     if (running === undefined) return payload;
     request.idempotency = undefined;
+    running.scope.close();
     const body =
       payload === null || payload === undefined
         ? null

@@ -758,17 +758,23 @@ export class Games {
     work: () => Promise<T>,
   ): Promise<T> {
     let scope = currentKeyScope();
+    let own = false;
     if (key !== undefined) {
       assertIdempotencyKey(key, 'idempotencyKey');
       scope = new KeyScope(recordKeyOf('games', call, gameId, key), fingerprintOf(call, gameId, input));
+      own = true;
     }
     if (scope === undefined) return work();
     const active = scope;
     return runInKeyScope(active, async () => {
-      const prior = await this.#store.nextScopedRecord();
-      if (prior?.answer === undefined) return work();
-      if (prior.fingerprint !== active.fingerprint) throw keyReused(`${call} of game "${gameId}"`);
-      return prior.answer as T;
+      try {
+        const prior = await this.#store.nextScopedRecord();
+        if (prior?.answer === undefined) return await work();
+        if (prior.fingerprint !== active.fingerprint) throw keyReused(`${call} of game "${gameId}"`);
+        return prior.answer as T;
+      } finally {
+        if (own) active.close();
+      }
     });
   }
 
