@@ -248,6 +248,11 @@ export class Store {
    * Applies `ops` all-or-nothing. A failed condition rejects with `VERSION_CONFLICT` (details name
    * the op by `opIndex`) and applies nothing. Commits issued in the same tick share one driver
    * batch (group commit) yet keep separate outcomes.
+   *
+   * With `options.idempotencyKey` the commit is exactly-once (see `idempotency.ts`): its results
+   * are stored with the key in the same transaction, and a repeat applies nothing and resolves
+   * with them (`replayed: true`). Inside a key scope (an HTTP request carrying `Idempotency-Key`)
+   * every commit is keyed that way by its ordinal in the request.
    */
   commit(ops: readonly CommitOp[], options: CommitOptions = {}): Promise<CommitResult> {
     const scope = options.idempotencyKey === undefined ? currentKeyScope() : undefined;

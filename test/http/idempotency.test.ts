@@ -300,3 +300,48 @@ describe('the OpenAPI description', () => {
     expect(read.parameters?.some((parameter) => parameter.name === 'Idempotency-Key')).toBe(false);
   });
 });
+
+describe('answers without a body, and multi-op commits', () => {
+  it('a repeated DELETE replays its 204 instead of answering 404', async () => {
+    await put('gone', { value: 1 });
+    const first = await server.request({
+      method: 'DELETE',
+      url: '/v1/docs/things/gone',
+      headers: keyed('del-1'),
+    });
+    expect(first.statusCode).toBe(204);
+    const again = await server.request({
+      method: 'DELETE',
+      url: '/v1/docs/things/gone',
+      headers: keyed('del-1'),
+    });
+    expect(again.statusCode).toBe(204);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toBe('');
+  });
+
+  it('a repeated /v1/commit applies its ops once', async () => {
+    const payload = {
+      ops: [
+        { op: 'patch', collection: 'things', key: 'multi', patch: { $inc: { n: 1 } }, upsert: true },
+        { op: 'put', collection: 'things', key: 'multi-2', value: { at: 1 } },
+      ],
+    };
+    const first = await server.request({
+      method: 'POST',
+      url: '/v1/commit',
+      payload,
+      headers: keyed('commit-1'),
+    });
+    expect(first.statusCode).toBe(200);
+    const again = await server.request({
+      method: 'POST',
+      url: '/v1/commit',
+      payload,
+      headers: keyed('commit-1'),
+    });
+    expect(again.body).toBe(first.body);
+    expect(await storedValue('multi')).toEqual({ n: 1 });
+    expect((await server.savepoint.store.get('things', 'multi-2'))?.version).toBe(1);
+  });
+});
