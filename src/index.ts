@@ -11,10 +11,10 @@ export type {
   GameRecord,
   GameStatus,
   GamesOptions,
+  KeyOptions,
   PersistInput,
   PersistResult,
   ReconnectInput,
-  ReconnectOptions,
   ReconnectResult,
   WriteOptions,
 } from './domains/games/games.js';

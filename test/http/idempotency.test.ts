@@ -250,6 +250,22 @@ describe('Idempotency-Key on games', () => {
     expect(bob.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('a game delete retried after its answer record was lost answers 204 again, not 404', async () => {
+    await persist('g5', { state: {} });
+    const del = () =>
+      server.request({ method: 'DELETE', url: '/api/game/g5/persist', headers: keyed('del-g5') });
+    expect((await del()).statusCode).toBe(204);
+    const store = server.savepoint.store;
+    const page = await store.list(IDEMPOTENCY_COLLECTION, { limit: 1000 });
+    const answers = page.items.filter((doc) => (doc.value as { kind?: string }).kind === 'request');
+    await store.commit(
+      answers.map((doc) => ({ op: 'delete' as const, collection: IDEMPOTENCY_COLLECTION, key: doc.key })),
+    );
+    expect((await del()).statusCode).toBe(204);
+    // Without the key, the game is gone.
+    expect((await server.request({ method: 'DELETE', url: '/api/game/g5/persist' })).statusCode).toBe(404);
+  });
+
   it('a retried persist keeps its version', async () => {
     const first = await persist('g4', { state: { a: 1 }, expectedVersion: undefined }, 'p-1');
     const again = await persist('g4', { state: { a: 1 } }, 'p-1');

@@ -194,11 +194,12 @@ export interface WriteOptions {
   readonly idempotencyKey?: string;
 }
 
-/** How a reconnect may be answered. */
-export interface ReconnectOptions {
+/** Options of `reconnect` and `delete`. */
+export interface KeyOptions {
   /**
-   * Makes the reconnect exactly-once, scoped to the (game, player): a client whose answer was lost
-   * retries with the same key and input and gets the same answer, rotated token included.
+   * Makes the call exactly-once. A reconnect's key is scoped to the (game, player): a client whose
+   * answer was lost retries with the same key and input and gets the same answer, rotated token
+   * included. A repeated delete answers as the first did instead of `NOT_FOUND`.
    */
   readonly idempotencyKey?: string;
 }
@@ -251,6 +252,11 @@ interface Seat {
   readonly loaded: LoadedGame;
   readonly tokenDocument: StoredDocument;
   readonly token: TokenRecord;
+}
+
+/** What a keyed delete stores, so that its repeat finds an answer. */
+interface DeleteAnswer {
+  readonly deleted: true;
 }
 
 /** A game call's answer, stored with an idempotency key (answers are plain JSON objects). */
@@ -670,11 +676,7 @@ export class Games {
    * Errors: `TOKEN_INVALID`, `TOKEN_EXPIRED`, `GAME_COMPLETED`, `SEAT_TAKEN`, `RATE_LIMITED`,
    * `INVALID_INPUT` (`lastEventSeq` negative or beyond the last event).
    */
-  async reconnect(
-    gameId: string,
-    input: ReconnectInput,
-    options: ReconnectOptions = {},
-  ): Promise<ReconnectResult> {
+  async reconnect(gameId: string, input: ReconnectInput, options: KeyOptions = {}): Promise<ReconnectResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('reconnect takes { playerId, reconnectToken, lastEventSeq? }');
     assertId(input.playerId, 'playerId');
@@ -793,18 +795,27 @@ export class Games {
    * Removes the game: snapshot, events, tokens and failure counters, in one commit.
    * Works on unreadable records too. Errors: `NOT_FOUND` when there is nothing to remove.
    */
-  async delete(gameId: string): Promise<void> {
+  async delete(gameId: string, options: KeyOptions = {}): Promise<void> {
     assertId(gameId, 'gameId');
+    // Under a key, a repeat of a delete that already applied answers as the first did, not 404.
+    await this.#once('delete', gameId, null, options.idempotencyKey, () => this.#delete(gameId));
+  }
+
+  async #delete(gameId: string): Promise<DeleteAnswer> {
     const stream = streamOf(gameId);
     const [exists, head] = await Promise.all([this.#exists(gameId), this.#store.streamHead(stream)]);
     if (!exists && head === 0) {
       // Created while the storage was down and not written yet: only the queue holds it.
-      if (this.#outbox.has(gameId)) return this.#outbox.discard(gameId);
+      if (this.#outbox.has(gameId)) {
+        this.#outbox.discard(gameId);
+        return { deleted: true };
+      }
       throw notFound(`Game "${gameId}" does not exist`, { gameId });
     }
-    await this.#store.commit(await this.#deleteOps(gameId));
+    await this.#store.commit(await this.#deleteOps(gameId), { answer: () => ({ deleted: true }) });
     this.#remember(gameId, undefined);
     this.#outbox.discard(gameId);
+    return { deleted: true };
   }
 
   /** Every op that removes the game and what it owns. */
