@@ -288,7 +288,8 @@ export function describeIdempotency(paths: Record<string, Record<string, OpenApi
     for (const [method, operation] of Object.entries(operations)) {
       if (!WRITE_METHODS.has(method.toUpperCase())) continue;
       operation.parameters = [...(operation.parameters ?? []), { ...KEY_PARAMETER }];
-      const responses = (operation.responses ??= {});
+      operation.responses ??= {};
+      const responses = operation.responses;
       for (const [status, response] of Object.entries(responses)) {
         if (status.startsWith('2'))
           response.headers = { ...response.headers, 'Idempotent-Replayed': REPLAYED_RESPONSE_HEADER };

@@ -117,7 +117,9 @@ describe('idempotency keys across kill -9 (savepoint serve, SQLite)', () => {
     for (let start = 0; start < keys.length; start += CONCURRENCY) {
       const slice = keys.slice(start, start + CONCURRENCY);
       const answers = await Promise.all(slice.map((key) => settle(restarted.url, key)));
-      slice.forEach((key, index) => settled.set(key, answers[index] as Answer));
+      slice.forEach((key, index) => {
+        settled.set(key, answers[index] as Answer);
+      });
     }
     for (const [key, answer] of settled) expect(answer.status, key).toBe(200);
     // Answers seen before the kill come back unchanged, replayed.
