@@ -1,5 +1,6 @@
 /** `Idempotency-Key` on writes (docs/http-idempotency.md) through `app.inject()`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client/index.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { fingerprintOf, IDEMPOTENCY_COLLECTION, recordKeyOf } from '../../src/engine/idempotency.js';
 import { CLAIM_MS } from '../../src/http/idempotency.js';
@@ -359,5 +360,26 @@ describe('answers without a body, and multi-op commits', () => {
     expect(again.body).toBe(first.body);
     expect(await storedValue('multi')).toEqual({ n: 1 });
     expect((await server.savepoint.store.get('things', 'multi-2'))?.version).toBe(1);
+  });
+});
+
+describe('the typed client', () => {
+  it('sends idempotencyKey as Idempotency-Key', async () => {
+    const client = createClient({ baseUrl: await server.listen(), apiKey: server.apiKey });
+    await client.putDocument('things', 'client', { n: 0 });
+    const first = await client.patchDocument(
+      'things',
+      'client',
+      { $inc: { n: 1 } },
+      { idempotencyKey: 'cl-1' },
+    );
+    const again = await client.patchDocument(
+      'things',
+      'client',
+      { $inc: { n: 1 } },
+      { idempotencyKey: 'cl-1' },
+    );
+    expect(again).toEqual(first);
+    expect(await storedValue('client')).toEqual({ n: 1 });
   });
 });
