@@ -37,6 +37,8 @@ export interface Config {
   readonly gameTtlMs: number;
   /** `SAVEPOINT_GAME_HISTORY`: versions kept per game for point-in-time reads and rollback; 0 keeps none. Default 100. */
   readonly gameHistory: number;
+  /** `SAVEPOINT_IDEMPOTENCY_TTL`: how long an `Idempotency-Key`'s answer is kept for replays. Default 24h. */
+  readonly idempotencyTtlMs: number;
   /** `SAVEPOINT_MATCH_TTL`: how long a completed match, its rounds and scores are kept. Default 7d. */
   readonly matchTtlMs: number;
   /** `SAVEPOINT_ANALYTICS_TTL`: how long match analytics are kept. Default 30d. */
@@ -325,6 +327,7 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
     tokenTtlMs: read.parse('SAVEPOINT_TOKEN_TTL', 30 * MS.m, duration(false)),
     gameTtlMs: read.parse('SAVEPOINT_GAME_TTL', 7 * MS.d, duration(false)),
     gameHistory: read.parse('SAVEPOINT_GAME_HISTORY', 100, integer(0, 100_000)),
+    idempotencyTtlMs: read.parse('SAVEPOINT_IDEMPOTENCY_TTL', 24 * MS.h, duration(false)),
     matchTtlMs: read.parse('SAVEPOINT_MATCH_TTL', 7 * MS.d, duration(false)),
     analyticsTtlMs: read.parse('SAVEPOINT_ANALYTICS_TTL', 30 * MS.d, duration(false)),
     rankingMin,
@@ -370,7 +373,7 @@ export function describeConfig(config: Config): string[] {
     `redis=${config.redisUrl === undefined ? 'off' : `${maskUrl(config.redisUrl)} (prefix ${config.redisPrefix})`}`,
     `api key=${config.apiKey === undefined ? 'from the api-key file' : 'set by SAVEPOINT_API_KEY'} public reads=${config.publicReads}`,
     `max body=${config.maxBodyBytes} bytes log level=${config.logLevel}`,
-    `ttl: token=${formatDuration(config.tokenTtlMs)} game=${formatDuration(config.gameTtlMs)} match=${formatDuration(config.matchTtlMs)} analytics=${formatDuration(config.analyticsTtlMs)}`,
+    `ttl: token=${formatDuration(config.tokenTtlMs)} game=${formatDuration(config.gameTtlMs)} match=${formatDuration(config.matchTtlMs)} analytics=${formatDuration(config.analyticsTtlMs)} idempotency=${formatDuration(config.idempotencyTtlMs)}`,
     `rankings=[${config.rankingMin}, ${config.rankingMax}] save slots=${config.saveSlots} ema alpha=${config.emaAlpha} game history=${config.gameHistory}`,
     `sweep every ${formatDuration(config.sweepIntervalMs)}; backup every ${formatDuration(config.backupIntervalMs)}, keep ${config.backupKeep}`,
     `seed dir=${config.seedDir ?? 'none'}`,

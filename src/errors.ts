@@ -17,6 +17,8 @@ export const errorCatalog = {
   LEASE_LOST: { status: 409, title: 'Lease lost' },
   ALREADY_CLOSED: { status: 409, title: 'Already closed' },
   STORE_IN_USE: { status: 409, title: 'Store in use' },
+  IDEMPOTENCY_IN_FLIGHT: { status: 409, title: 'Idempotent request still running' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused' },
   GAME_COMPLETED: { status: 410, title: 'Game completed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   CORRUPT_DATA: { status: 422, title: 'Stored data is corrupt' },

@@ -11,10 +11,12 @@ export type {
   GameRecord,
   GameStatus,
   GamesOptions,
+  KeyOptions,
   PersistInput,
   PersistResult,
   ReconnectInput,
   ReconnectResult,
+  WriteOptions,
 } from './domains/games/games.js';
 export { Games } from './domains/games/games.js';
 export { Leaderboards } from './domains/leaderboards/leaderboards.js';
@@ -26,6 +28,7 @@ export { Sessions } from './domains/sessions/sessions.js';
 export { Stats, type StatsOptions } from './domains/stats/stats.js';
 export { ManualClock } from './engine/clock.js';
 export type { Change, Driver, DriverCapabilities } from './engine/driver.js';
+export type { CommitRecord } from './engine/idempotency.js';
 export { type RetryOptions, retryOnConflict } from './engine/retry.js';
 export {
   type ChangeBatch,

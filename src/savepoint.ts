@@ -27,6 +27,8 @@ export interface SavepointOptions extends DriverOptions, ModuleOptions {
   readonly maxValueBytes?: number;
   /** Source of "now"; tests pass a manual clock. Default `Date.now`. */
   readonly clock?: Clock;
+  /** How long an idempotency key's record is kept, in milliseconds. Default 24 hours. */
+  readonly idempotencyTtlMs?: number;
 }
 
 /**
@@ -135,6 +137,7 @@ export async function openSavepoint(options: SavepointOptions = {}): Promise<Sav
   const store = new Store(driver, {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.maxValueBytes === undefined ? {} : { maxValueBytes: options.maxValueBytes }),
+    ...(options.idempotencyTtlMs === undefined ? {} : { idempotencyTtlMs: options.idempotencyTtlMs }),
   });
   return new Savepoint(store, options);
 }

@@ -70,6 +70,7 @@ export async function openConfiguredSavepoint(config: Config): Promise<Savepoint
   return openSavepoint({
     url: config.databaseUrl,
     durability: config.durability,
+    idempotencyTtlMs: config.idempotencyTtlMs,
     ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }),
     ...moduleOptionsFrom(config),
   });

@@ -50,6 +50,11 @@ export interface WriteOptions {
   readonly createOnly?: boolean;
   /** Sent in the body: write only at this version, else `409 VERSION_CONFLICT`. */
   readonly expectedVersion?: number;
+  /**
+   * Sent as `Idempotency-Key`: a retry with the same key and arguments gets the first answer and
+   * applies nothing (docs/http-idempotency.md).
+   */
+  readonly idempotencyKey?: string;
 }
 
 export interface PutOptions extends WriteOptions {
@@ -323,7 +328,7 @@ export interface SavepointClient {
   deleteDocument(
     collection: string,
     key: string,
-    options?: Pick<WriteOptions, 'ifMatch' | 'expectedVersion'>,
+    options?: Pick<WriteOptions, 'ifMatch' | 'expectedVersion' | 'idempotencyKey'>,
   ): Promise<boolean>;
   /** `POST /v1/commit`: all ops or none. */
   commit(ops: readonly CommitOp[]): Promise<CommitAnswer>;
@@ -334,7 +339,7 @@ export interface SavepointClient {
   persistGame<S extends JsonObject>(
     gameId: string,
     input: PersistGameInput<S>,
-    options?: Pick<WriteOptions, 'ifMatch' | 'createOnly'>,
+    options?: Pick<WriteOptions, 'ifMatch' | 'createOnly' | 'idempotencyKey'>,
   ): Promise<PersistGameAnswer>;
   /** `POST /api/game/{gameId}/events`: events and the optional snapshot in one commit. */
   appendGameEvents<S extends JsonObject>(
@@ -367,6 +372,7 @@ function conditionHeaders(options: WriteOptions): Record<string, string> {
   if (options.ifMatch !== undefined)
     headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`;
   if (options.createOnly === true) headers['if-none-match'] = '*';
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   return headers;
 }
 
@@ -494,7 +500,7 @@ export function createClient(options: ClientOptions): SavepointClient {
     async deleteDocument(
       collection: string,
       key: string,
-      remove: Pick<WriteOptions, 'ifMatch' | 'expectedVersion'> = {},
+      remove: Pick<WriteOptions, 'ifMatch' | 'expectedVersion' | 'idempotencyKey'> = {},
     ) {
       try {
         await request('DELETE', docPath(collection, key), {
@@ -514,7 +520,7 @@ export function createClient(options: ClientOptions): SavepointClient {
     async persistGame<S extends JsonObject>(
       gameId: string,
       input: PersistGameInput<S>,
-      persist: Pick<WriteOptions, 'ifMatch' | 'createOnly'> = {},
+      persist: Pick<WriteOptions, 'ifMatch' | 'createOnly' | 'idempotencyKey'> = {},
     ) {
       return (
         await request<PersistGameAnswer>('POST', gamePath(gameId, 'persist'), {

@@ -8,6 +8,7 @@ import type {
   BoardEntry,
   BoardInfo,
   BoardOrder,
+  CommitOptions,
   CommitResult,
   DocumentPage,
   JsonObject,
@@ -54,6 +55,12 @@ export interface StartupRecovery {
   readonly at: string;
 }
 
+/** What a driver needs to complete an idempotency record from the results of the ops before it. */
+export interface RecordCompletion {
+  readonly fingerprint: string;
+  readonly answer?: CommitOptions['answer'];
+}
+
 /* Prepared operations: validated, with JSON serialized once and expiry resolved to absolute times. */
 
 export interface PreparedPut {
@@ -67,6 +74,11 @@ export interface PreparedPut {
   readonly expiresAt: number | null;
   readonly expectedVersion?: number;
   readonly mustNotExist?: boolean;
+  /**
+   * Set only on an idempotency record (the last op of a keyed commit): the driver builds its value
+   * from the results of the commit's earlier ops with `completeRecordOp` before applying it.
+   */
+  readonly completion?: RecordCompletion;
 }
 
 export interface PreparedPatch {

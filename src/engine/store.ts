@@ -3,9 +3,28 @@
  * Every write in Savepoint passes through `commit`, so group commit, the change feed and the
  * hooks for metrics are written once, here.
  */
-import { invalidInput, SavepointError, toSavepointError } from '../errors.js';
+import { invalidInput, isSavepointError, SavepointError, toSavepointError } from '../errors.js';
 import { changesOf } from './changes.js';
-import type { Change, Driver, ImportCounts, ImportOptions, PreparedCommit, RecordDump } from './driver.js';
+import type {
+  Change,
+  Driver,
+  ImportCounts,
+  ImportOptions,
+  PreparedCommit,
+  PreparedPut,
+  RecordDump,
+} from './driver.js';
+import {
+  assertIdempotencyKey,
+  type CommitRecord,
+  currentKeyScope,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  fingerprintOf,
+  IDEMPOTENCY_COLLECTION,
+  keyReused,
+  parseCommitRecord,
+  recordKeyOf,
+} from './idempotency.js';
 import { assertName, prepareCommit } from './prepare.js';
 import { isStorageFull, type ReclaimReport, reclaimSpace, type SpaceReclaimer } from './storage-full.js';
 import type {
@@ -13,6 +32,7 @@ import type {
   BoardInfo,
   BoardRangeOptions,
   CommitOp,
+  CommitOptions,
   CommitResult,
   DocumentPage,
   ListOptions,
@@ -32,6 +52,8 @@ export interface StoreOptions {
   readonly maxValueBytes?: number;
   /** Most commits grouped into one driver batch. Default 256. */
   readonly maxBatchCommits?: number;
+  /** How long an idempotency key's record is kept. Default 24 hours. */
+  readonly idempotencyTtlMs?: number;
 }
 
 export interface ChangeBatch {
@@ -78,6 +100,7 @@ export class Store {
   readonly #clock: Clock;
   readonly #maxValueBytes: number;
   readonly #maxBatchCommits: number;
+  readonly #idempotencyTtlMs: number;
   readonly #listeners = new Set<ChangeListener>();
   readonly #observers = new Set<CommitObserver>();
   readonly #listenerErrors = new Set<(error: unknown) => void>();
@@ -99,6 +122,14 @@ export class Store {
     this.#clock = options.clock ?? Date.now;
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.#maxBatchCommits = options.maxBatchCommits ?? 256;
+    this.#idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    if (!Number.isSafeInteger(this.#idempotencyTtlMs) || this.#idempotencyTtlMs < 1)
+      throw invalidInput('idempotencyTtlMs must be a positive whole number of milliseconds');
+  }
+
+  /** How long idempotency records are kept, in milliseconds. */
+  get idempotencyTtlMs(): number {
+    return this.#idempotencyTtlMs;
   }
 
   /** The driver's name: `memory`, `sqlite`, `postgres`, `postgres+redis`. */
@@ -217,11 +248,116 @@ export class Store {
    * Applies `ops` all-or-nothing. A failed condition rejects with `VERSION_CONFLICT` (details name
    * the op by `opIndex`) and applies nothing. Commits issued in the same tick share one driver
    * batch (group commit) yet keep separate outcomes.
+   *
+   * With `options.idempotencyKey` the commit is exactly-once (see `idempotency.ts`): its results
+   * are stored with the key in the same transaction, and a repeat applies nothing and resolves
+   * with them (`replayed: true`). Inside a key scope (an HTTP request carrying `Idempotency-Key`)
+   * every commit is keyed that way by its ordinal in the request.
    */
-  commit(ops: readonly CommitOp[]): Promise<CommitResult> {
+  commit(ops: readonly CommitOp[], options: CommitOptions = {}): Promise<CommitResult> {
+    const scope = options.idempotencyKey === undefined ? currentKeyScope() : undefined;
+    if (options.idempotencyKey === undefined && scope === undefined) return this.#enqueue(ops);
+    try {
+      if (scope !== undefined) {
+        // Inside a keyed unit of work (an HTTP request, a keyed game call): keyed by ordinal.
+        const taken = scope.take();
+        return this.#commitKeyed(ops, taken.key, scope.fingerprint, options).catch((error: unknown) => {
+          taken.release();
+          throw error;
+        });
+      }
+      assertIdempotencyKey(options.idempotencyKey, 'idempotencyKey');
+      const key = recordKeyOf('commit', options.idempotencyKey as string);
+      return this.#commitKeyed(ops, key, options.fingerprint ?? fingerprintOf(ops), options);
+    } catch (error) {
+      return Promise.reject(toSavepointError(error));
+    }
+  }
+
+  /**
+   * The stored record of an idempotency key given to {@link commit}, if it is still kept: what the
+   * keyed commit answered. Lets a caller answer a repeat before doing any of the work again.
+   */
+  async idempotencyRecord(idempotencyKey: string): Promise<CommitRecord | undefined> {
+    assertIdempotencyKey(idempotencyKey, 'idempotencyKey');
+    return this.#record(recordKeyOf('commit', idempotencyKey));
+  }
+
+  /**
+   * Inside a key scope: the record of the commit the scope makes next, if that commit already
+   * applied (the scope's work is being re-run). Lets the work answer from it before redoing checks.
+   */
+  async nextScopedRecord(): Promise<CommitRecord | undefined> {
+    const scope = currentKeyScope();
+    return scope === undefined ? undefined : this.#record(scope.peek());
+  }
+
+  async #record(recordKey: string): Promise<CommitRecord | undefined> {
+    const document = await this.get(IDEMPOTENCY_COLLECTION, recordKey);
+    return document === undefined ? undefined : parseCommitRecord(document.value, recordKey);
+  }
+
+  /**
+   * A keyed commit: the ops plus, as the last op, the key's record (`mustNotExist`, completed by the
+   * driver from the ops' results), in one driver commit. See `idempotency.ts`.
+   */
+  async #commitKeyed(
+    ops: readonly CommitOp[],
+    recordKey: string,
+    fingerprint: string,
+    options: CommitOptions,
+  ): Promise<CommitResult> {
+    const replayOf = (record: CommitRecord): CommitResult => {
+      if (record.fingerprint !== fingerprint) throw keyReused('commit');
+      return {
+        results: record.results,
+        at: record.at,
+        replayed: true,
+        ...(record.answer === undefined ? {} : { answer: record.answer }),
+      };
+    };
+    // The common repeat is answered by one read, without preparing or queueing anything.
+    const before = await this.#record(recordKey);
+    if (before !== undefined) return replayOf(before);
+    const at = this.#clock();
+    const record: PreparedPut = {
+      op: 'put',
+      collection: IDEMPOTENCY_COLLECTION,
+      key: recordKey,
+      value: null,
+      json: 'null',
+      expiresAt: at + this.#idempotencyTtlMs,
+      mustNotExist: true,
+      completion: { fingerprint, ...(options.answer === undefined ? {} : { answer: options.answer }) },
+    };
+    try {
+      const result = await this.#enqueue(ops, record);
+      const stored = result.results.at(-1);
+      const answer =
+        stored?.op === 'put' ? parseCommitRecord(stored.document.value, recordKey).answer : undefined;
+      return {
+        results: result.results.slice(0, -1),
+        at: result.at,
+        replayed: false,
+        ...(answer === undefined ? {} : { answer }),
+      };
+    } catch (error) {
+      // A racing commit with the same key won (our record's `mustNotExist` failed), or the state has
+      // moved on since the key's commit applied (an op's own condition fails now): either way the
+      // record, if there is one, is the answer.
+      if (isSavepointError(error, 'VERSION_CONFLICT') || isSavepointError(error, 'NOT_FOUND')) {
+        const after = await this.#record(recordKey);
+        if (after !== undefined) return replayOf(after);
+      }
+      throw error;
+    }
+  }
+
+  #enqueue(ops: readonly CommitOp[], record?: PreparedPut): Promise<CommitResult> {
     try {
       this.#assertOpen();
-      const prepared = prepareCommit(ops, this.#clock(), this.#maxValueBytes);
+      let prepared = prepareCommit(ops, this.#clock(), this.#maxValueBytes);
+      if (record !== undefined) prepared = { ...prepared, ops: [...prepared.ops, record] };
       return new Promise<CommitResult>((resolve, reject) => {
         this.#queue.push({ prepared, enqueuedAt: performance.now(), resolve, reject });
         this.#scheduleFlush();

@@ -202,6 +202,31 @@ export interface CommitResult {
   readonly results: readonly OpResult[];
   /** The time the commit was applied at. */
   readonly at: number;
+  /** Keyed commits only: true when the key had already been used and nothing was applied now. */
+  readonly replayed?: boolean;
+  /** Keyed commits only: the answer stored with the results (see `CommitOptions.answer`). */
+  readonly answer?: JsonValue;
+}
+
+/** Options of one commit (see `Store.commit`). */
+export interface CommitOptions {
+  /**
+   * Makes the commit exactly-once: the first commit with this key applies and stores its results
+   * with the key in the same transaction; a later one with the same key applies nothing and gets
+   * the stored results, with `replayed: true`, for as long as the key is kept (24 hours by
+   * default). 1-200 characters of `[A-Za-z0-9._:@-]`.
+   */
+  readonly idempotencyKey?: string;
+  /**
+   * What the key stands for; a repeat with another fingerprint fails with
+   * `IDEMPOTENCY_KEY_REUSED`. Default: a digest of the ops.
+   */
+  readonly fingerprint?: string;
+  /**
+   * Derives an answer from the commit's results inside its transaction; it is stored with the key
+   * and returned as `answer` by the first commit and every replay.
+   */
+  readonly answer?: (results: readonly OpResult[], at: number) => JsonValue;
 }
 
 export interface ListOptions {

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
+import { describeIdempotency } from './idempotency.js';
 import { Problem, problemResponses } from './schemas.js';
 import { OPTIONAL_BODY } from './validation.js';
 import { SAVEPOINT_VERSION } from './version.js';
@@ -100,8 +101,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     // Shared schemas keep their $id as their name under components.schemas (`Problem`, not `def-0`).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (documents) => {
-      const document = 'openapiObject' in documents ? documents.openapiObject : documents.swaggerObject;
+      if (!('openapiObject' in documents)) return documents.swaggerObject;
+      const document = documents.openapiObject;
       markOptionalBodies(document as Parameters<typeof markOptionalBodies>[0]);
+      describeIdempotency((document.paths ?? {}) as Parameters<typeof describeIdempotency>[0]);
       return document;
     },
   });

@@ -13,6 +13,7 @@ import { consoleRoutes } from './console.routes.js';
 import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
 import { domainPlugins } from './domain-plugins.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './error-handling.js';
+import { registerIdempotency } from './idempotency.js';
 import { registerJsonBody } from './json-body.js';
 import { instrumentHttp, instrumentStore, Metrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -82,6 +83,14 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const metrics = new Metrics();
   instrumentHttp(app, metrics);
   const stopInstrumenting = instrumentStore(savepoint.store, metrics);
+  registerIdempotency(app, {
+    store: savepoint.store,
+    ttlMs: config.idempotencyTtlMs,
+    replays: metrics.counter({
+      name: 'idempotent_replays_total',
+      help: 'Answers replayed for a repeated Idempotency-Key',
+    }),
+  });
   await registerOpenApi(app);
 
   // Domains see the resolved key in `config.apiKey`, so one that checks the key itself needs no file access.

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
       maxBodyBytes: 1024 * 1024,
       tokenTtlMs: 30 * 60_000,
       gameTtlMs: 7 * 86_400_000,
+      idempotencyTtlMs: 86_400_000,
       matchTtlMs: 7 * 86_400_000,
       analyticsTtlMs: 30 * 86_400_000,
       rankingMin: -1e6,

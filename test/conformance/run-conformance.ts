@@ -11,6 +11,7 @@ import { commitTests } from './commits.js';
 import { type ConformanceContext, type ConformanceTarget, uniqueFactory } from './context.js';
 import { documentTests } from './documents.js';
 import { expiryTests } from './expiry.js';
+import { idempotencyTests } from './idempotency.js';
 import { propertyTests } from './properties.js';
 import { streamTests } from './streams.js';
 
@@ -45,5 +46,6 @@ export function runConformance(name: string, target: ConformanceTarget): void {
     expiryTests(context);
     changeFeedTests(context);
     propertyTests(context);
+    idempotencyTests(context);
   });
 }

@@ -341,7 +341,15 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
   app.post<{ Params: Params; Body: ReconnectBody }>(
     '/api/game/:gameId/reconnect',
     {
-      config: { auth: 'none' },
+      config: {
+        auth: 'none',
+        // No API key names the caller, so a key is scoped to the seat the body claims.
+        idempotencyScope: (request) => {
+          const { gameId } = request.params as Params;
+          const { playerId } = request.body as ReconnectBody;
+          return ['reconnect', gameId, playerId];
+        },
+      },
       schema: {
         tags,
         summary: 'Reclaim a seat with a reconnect token',

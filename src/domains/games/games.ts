@@ -12,6 +12,16 @@
  * not at all, and a seat claim holds across instances (no in-process lock). Nothing is loaded at
  * start: the first call for a game reads it.
  */
+import {
+  assertIdempotencyKey,
+  currentKeyScope,
+  fingerprintOf,
+  KeyScope,
+  keyReused,
+  outsideKeyScope,
+  recordKeyOf,
+  runInKeyScope,
+} from '../../engine/idempotency.js';
 import { copyJson } from '../../engine/json.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { ReclaimContext } from '../../engine/storage-full.js';
@@ -22,6 +32,8 @@ import type {
   DocumentWriteResult,
   EventInput,
   JsonObject,
+  JsonValue,
+  OpResult,
   StoredDocument,
 } from '../../engine/types.js';
 import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
@@ -244,6 +256,23 @@ export interface WriteOptions {
    * answer `STORAGE_UNAVAILABLE`: for callers that must only acknowledge durable writes.
    */
   readonly queueWhenUnavailable?: boolean;
+  /**
+   * Makes the call exactly-once: a repeat with the same key (and the same game and input) applies
+   * nothing and gets the first call's answer, for as long as the store keeps keys (24 hours by
+   * default). The answer is stored in the same commit as the write. A keyed write is never queued
+   * in memory: it answers `STORAGE_UNAVAILABLE` instead, so that a retry can find its key.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** Options of `reconnect` and `delete`. */
+export interface KeyOptions {
+  /**
+   * Makes the call exactly-once. A reconnect's key is scoped to the (game, player): a client whose
+   * answer was lost retries with the same key and input and gets the same answer, rotated token
+   * included. A repeated delete answers as the first did instead of `NOT_FOUND`.
+   */
+  readonly idempotencyKey?: string;
 }
 
 export interface ReadEventsOptions {
@@ -295,6 +324,15 @@ interface Seat {
   readonly tokenDocument: StoredDocument;
   readonly token: TokenRecord;
 }
+
+/** What a keyed delete stores, so that its repeat finds an answer. */
+interface DeleteAnswer {
+  readonly deleted: true;
+}
+
+/** A game call's answer, stored with an idempotency key (answers are plain JSON objects). */
+const asJson = (answer: PersistResult | AppendEventsResult | ReconnectResult): JsonValue =>
+  answer as unknown as JsonValue;
 
 /** Carries an error through `retryOnConflict` without another attempt. */
 class StopRetry extends Error {
@@ -392,6 +430,12 @@ export class Games {
    * `forceOverwrite`), `CORRUPT_DATA` (unreadable record, without `forceOverwrite`).
    */
   async persist(gameId: string, input: PersistInput, options: WriteOptions = {}): Promise<PersistResult> {
+    return this.#once('persist', gameId, input, options.idempotencyKey, () =>
+      this.#persist(gameId, input, options),
+    );
+  }
+
+  async #persist(gameId: string, input: PersistInput, options: WriteOptions): Promise<PersistResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('persist takes { state, players?, phase?, status? }');
     assertState(input.state, 'state');
@@ -409,7 +453,7 @@ export class Games {
       expectedVersion: force ? undefined : input.expectedVersion,
       force,
     };
-    const queue = options.queueWhenUnavailable !== false;
+    const queue = options.queueWhenUnavailable !== false && currentKeyScope() === undefined;
     // Writes queued behind an outage keep their order: this one queues too.
     if (this.#outbox.has(gameId)) {
       if (!queue) throw queuedAhead(gameId);
@@ -472,10 +516,14 @@ export class Games {
       };
       const lastSeq = previous?.lastSeq ?? (await this.#store.streamHead(streamOf(gameId)));
       const { game, ops } = await this.#versionWrite(gameId, current, fields, lastSeq, now, unreadable);
-      const result = await this.#store.commit(ops);
+      const answerOf = (results: readonly OpResult[]): PersistResult => {
+        const document = (results[0] as DocumentWriteResult).document;
+        return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
+      };
+      const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const document = (result.results[0] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game, document }));
-      return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
+      return answerOf(result.results);
     });
   }
 
@@ -488,6 +536,16 @@ export class Games {
     gameId: string,
     input: AppendEventsInput,
     options: WriteOptions = {},
+  ): Promise<AppendEventsResult> {
+    return this.#once('events', gameId, input, options.idempotencyKey, () =>
+      this.#appendEvents(gameId, input, options),
+    );
+  }
+
+  async #appendEvents(
+    gameId: string,
+    input: AppendEventsInput,
+    options: WriteOptions,
   ): Promise<AppendEventsResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('events takes { events, state?, phase?, expectedSeq? }');
@@ -504,7 +562,7 @@ export class Games {
       phase: input.phase,
       expectedSeq: input.expectedSeq,
     };
-    const queue = options.queueWhenUnavailable !== false;
+    const queue = options.queueWhenUnavailable !== false && currentKeyScope() === undefined;
     // Writes queued behind an outage keep their order: this one queues too.
     if (this.#outbox.has(gameId)) {
       if (!queue) throw queuedAhead(gameId);
@@ -569,22 +627,29 @@ export class Games {
         lastSeq,
         historyCount: recorded?.count ?? game.historyCount ?? 0,
       };
-      const result = await this.#store.commit([
-        { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
-        {
-          op: 'put',
-          collection: GAME_COLLECTION,
-          key: gameId,
-          value: storedGameToJson(next),
-          expectedVersion: document.version,
-          expiresAt: document.expiresAt,
-        },
-        ...(recorded?.ops ?? []),
-      ]);
-      const append = result.results[0] as AppendResult;
+      const answerOf = (results: readonly OpResult[]): AppendEventsResult => {
+        const append = results[0] as AppendResult;
+        const written = (results[1] as DocumentWriteResult).document;
+        return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
+      };
+      const result = await this.#store.commit(
+        [
+          { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
+          {
+            op: 'put',
+            collection: GAME_COLLECTION,
+            key: gameId,
+            value: storedGameToJson(next),
+            expectedVersion: document.version,
+            expiresAt: document.expiresAt,
+          },
+          ...(recorded?.ops ?? []),
+        ],
+        { answer: (results) => asJson(answerOf(results)) },
+      );
       const written = (result.results[1] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game: next, document: written }));
-      return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
+      return answerOf(result.results);
     });
   }
 
@@ -860,10 +925,17 @@ export class Games {
    * Errors: `TOKEN_INVALID`, `TOKEN_EXPIRED`, `GAME_COMPLETED`, `SEAT_TAKEN`, `RATE_LIMITED`,
    * `INVALID_INPUT` (`lastEventSeq` negative or beyond the last event).
    */
-  async reconnect(gameId: string, input: ReconnectInput): Promise<ReconnectResult> {
+  async reconnect(gameId: string, input: ReconnectInput, options: KeyOptions = {}): Promise<ReconnectResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('reconnect takes { playerId, reconnectToken, lastEventSeq? }');
     assertId(input.playerId, 'playerId');
+    // The key is scoped to the seat: another player's key cannot replay this player's answer.
+    return this.#once(`reconnect:${input.playerId}`, gameId, input, options.idempotencyKey, () =>
+      this.#reconnect(gameId, input),
+    );
+  }
+
+  async #reconnect(gameId: string, input: ReconnectInput): Promise<ReconnectResult> {
     if (input.lastEventSeq !== undefined) assertWholeNumber(input.lastEventSeq, 'lastEventSeq');
     const { playerId, lastEventSeq } = input;
     const seat = await this.#authenticate(gameId, playerId, input.reconnectToken, 'reconnect');
@@ -890,18 +962,10 @@ export class Games {
       previousHash: seat.token.tokenHash,
       rotatedAt: now,
     };
-    try {
-      await this.#store.commit([
-        { ...this.#putToken(rotated), expectedVersion: seat.tokenDocument.version },
-        { op: 'delete', collection: FAILURE_COLLECTION, key },
-      ]);
-    } catch (error) {
-      // Another reconnect (or a new token) changed the seat between our read and our commit.
-      if (isSavepointError(error, 'VERSION_CONFLICT')) throw seatTaken(gameId, playerId);
-      throw error;
-    }
+    // Read before the commit (the range ends at the snapshot's last seq, so nothing is missed), so
+    // that the whole answer is known when the token rotates.
     const missedEvents = await this.#readRange(gameId, lastEventSeq ?? 0, game.lastSeq);
-    return {
+    const answer: ReconnectResult = {
       success: true,
       gameState: toGameRecord(gameId, game, document),
       reconnectedAt: toIso(now),
@@ -909,6 +973,60 @@ export class Games {
       reconnectToken: token,
       tokenExpiresAt: toIso(rotated.tokenExpiresAt),
     };
+    try {
+      // Under an idempotency key the answer, new token included, is stored in the rotation's own
+      // commit, so a retry gets the same token: the one place a token is kept in clear. It is kept
+      // only in the key's record, which only a repeat of this exact request (same game, player and
+      // old token) can read, and only until the key expires.
+      const result = await this.#store.commit(
+        [
+          { ...this.#putToken(rotated), expectedVersion: seat.tokenDocument.version },
+          { op: 'delete', collection: FAILURE_COLLECTION, key },
+        ],
+        { answer: () => asJson(answer) },
+      );
+      if (result.replayed === true && result.answer !== undefined)
+        return result.answer as unknown as ReconnectResult;
+    } catch (error) {
+      // Another reconnect (or a new token) changed the seat between our read and our commit.
+      if (isSavepointError(error, 'VERSION_CONFLICT')) throw seatTaken(gameId, playerId);
+      throw error;
+    }
+    return answer;
+  }
+
+  /**
+   * Runs a game call once per idempotency key. The key is either given (`idempotencyKey`) or
+   * comes from the key scope of the work that calls (an HTTP request with `Idempotency-Key`). A
+   * repeat whose call already committed gets the answer stored with that commit before any check
+   * runs again: the checks would now see the call's own effect (a rotated token, a new version).
+   */
+  async #once<T>(
+    call: string,
+    gameId: string,
+    input: unknown,
+    key: string | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    let scope = currentKeyScope();
+    let own = false;
+    if (key !== undefined) {
+      assertIdempotencyKey(key, 'idempotencyKey');
+      scope = new KeyScope(recordKeyOf('games', call, gameId, key), fingerprintOf(call, gameId, input));
+      own = true;
+    }
+    if (scope === undefined) return work();
+    const active = scope;
+    return runInKeyScope(active, async () => {
+      try {
+        const prior = await this.#store.nextScopedRecord();
+        if (prior?.answer === undefined) return await work();
+        if (prior.fingerprint !== active.fingerprint) throw keyReused(`${call} of game "${gameId}"`);
+        return prior.answer as T;
+      } finally {
+        if (own) active.close();
+      }
+    });
   }
 
   /**
@@ -926,18 +1044,27 @@ export class Games {
    * Removes the game: snapshot, events, tokens and failure counters, in one commit.
    * Works on unreadable records too. Errors: `NOT_FOUND` when there is nothing to remove.
    */
-  async delete(gameId: string): Promise<void> {
+  async delete(gameId: string, options: KeyOptions = {}): Promise<void> {
     assertId(gameId, 'gameId');
+    // Under a key, a repeat of a delete that already applied answers as the first did, not 404.
+    await this.#once('delete', gameId, null, options.idempotencyKey, () => this.#delete(gameId));
+  }
+
+  async #delete(gameId: string): Promise<DeleteAnswer> {
     const stream = streamOf(gameId);
     const [exists, head] = await Promise.all([this.#exists(gameId), this.#store.streamHead(stream)]);
     if (!exists && head === 0) {
       // Created while the storage was down and not written yet: only the queue holds it.
-      if (this.#outbox.has(gameId)) return this.#outbox.discard(gameId);
+      if (this.#outbox.has(gameId)) {
+        this.#outbox.discard(gameId);
+        return { deleted: true };
+      }
       throw notFound(`Game "${gameId}" does not exist`, { gameId });
     }
-    await this.#store.commit(await this.#deleteOps(gameId));
+    await this.#store.commit(await this.#deleteOps(gameId), { answer: () => ({ deleted: true }) });
     this.#remember(gameId, undefined);
     this.#outbox.discard(gameId);
+    return { deleted: true };
   }
 
   /** Every op that removes the game and what it owns. */
@@ -1209,16 +1336,19 @@ export class Games {
   }
 
   async #countFailure(key: string): Promise<void> {
-    await this.#store.commit([
-      {
-        op: 'patch',
-        collection: FAILURE_COLLECTION,
-        key,
-        patch: { $inc: { failures: 1 } },
-        upsert: true,
-        ttlMs: this.#failureWindowMs,
-      },
-    ]);
+    // Every failure counts, even under an idempotency key: a keyed retry must not escape the limit.
+    await outsideKeyScope(() =>
+      this.#store.commit([
+        {
+          op: 'patch',
+          collection: FAILURE_COLLECTION,
+          key,
+          patch: { $inc: { failures: 1 } },
+          upsert: true,
+          ttlMs: this.#failureWindowMs,
+        },
+      ]),
+    );
   }
 
   #putToken(record: TokenRecord): CommitOp & { op: 'put' } {

@@ -26,6 +26,7 @@ import {
   type KeptStream,
   liveOutside,
 } from '../../engine/dump-import.js';
+import { completeRecordOp } from '../../engine/idempotency.js';
 import { parseStoredJson, serializeJson } from '../../engine/json.js';
 import { applyPatch } from '../../engine/patch.js';
 import { decideScore } from '../../engine/scoring.js';
@@ -512,7 +513,10 @@ export class MemoryDriver implements Driver {
     return batch.map((commit) => {
       const applier = new CommitApplier(state, commit);
       try {
-        const results = commit.ops.map((op, index) => applier.apply(op, index));
+        const results: OpResult[] = [];
+        commit.ops.forEach((op, index) => {
+          results.push(applier.apply(completeRecordOp(op, results, commit.at), index));
+        });
         return { results, at: commit.at };
       } catch (error) {
         applier.rollback();

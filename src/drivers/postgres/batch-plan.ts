@@ -20,6 +20,7 @@ import type {
   PreparedPut,
   PreparedScore,
 } from '../../engine/driver.js';
+import { completeRecordOp } from '../../engine/idempotency.js';
 import { parseStoredJson, serializeJson } from '../../engine/json.js';
 import { applyPatch } from '../../engine/patch.js';
 import { decideScore } from '../../engine/scoring.js';
@@ -186,7 +187,10 @@ class BatchPlanner {
     this.#commit = commit;
     this.#undo = [];
     try {
-      const results = commit.ops.map((op, index) => this.#apply(op, index));
+      const results: OpResult[] = [];
+      commit.ops.forEach((op, index) => {
+        results.push(this.#apply(completeRecordOp(op, results, commit.at), index));
+      });
       this.#recordChanges(commit, results);
       return { results, at: commit.at };
     } catch (error) {

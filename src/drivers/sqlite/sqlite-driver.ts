@@ -19,6 +19,7 @@ import type {
   RecordDump,
   StartupRecovery,
 } from '../../engine/driver.js';
+import { completeRecordOp } from '../../engine/idempotency.js';
 import type {
   BoardEntry,
   BoardInfo,
@@ -477,9 +478,10 @@ export class SqliteDriver implements Driver {
   }
 
   #applyCommit(commit: PreparedCommit): CommitResult {
-    const results = new Array<OpResult>(commit.ops.length);
+    const results: OpResult[] = [];
     for (let index = 0; index < commit.ops.length; index++) {
-      results[index] = this.#applyOp(commit.ops[index] as PreparedOp, commit, index);
+      const op = completeRecordOp(commit.ops[index] as PreparedOp, results, commit.at);
+      results.push(this.#applyOp(op, commit, index));
     }
     return { results, at: commit.at };
   }
