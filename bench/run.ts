@@ -6,6 +6,7 @@
 
 import { cpus, totalmem } from 'node:os';
 import { benchRedisCache } from './cache/cache.js';
+import { benchPausedPeer } from './cluster/paused-peer.js';
 import { benchLeaderboards } from './domains/leaderboards.js';
 import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
 import { benchBoards } from './engine/boards.js';
@@ -43,6 +44,7 @@ const groups: Record<string, () => Promise<void>> = {
   },
   postgres: () => benchPostgresCommits(scale),
   cache: () => benchRedisCache(scale),
+  cluster: () => benchPausedPeer(scale),
 };
 
 const wanted = process.argv.slice(2);
