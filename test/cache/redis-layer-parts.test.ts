@@ -121,6 +121,7 @@ describe('bus messages', () => {
     expect(() => decodeBusMessage(encodeHeartbeat(heartbeat))).toThrow(/heartbeat/);
     expect(() => decodeBusFrame('{"beat":"alive","from":"i1","id":9,"leaseMs":0}')).toThrow();
     expect(() => decodeBusFrame('{"beat":"gone","from":"i1","id":9,"leaseMs":40}')).toThrow();
+    expect(() => decodeBusFrame('{"beat":"alive","from":"i1","id":9,"leaseMs":60001}')).toThrow();
   });
 });
 

@@ -12,7 +12,7 @@
  *   Changes that do not fit the size budget are replaced by one `{ kind: 'unknown' }`, which tells
  *   consumers to re-read.
  * - `ack`: the publisher waits for the instances it knows to be serving an L1 to acknowledge on
- *   `<prefix>:ack:<from>` (as `<id> <instance>`), each for no longer than its lease; see heartbeats.ts.
+ *   `<prefix>:ack:<from>` (as `{"from": "<instance>", "ids": [17, 18]}`, every message it handled in one socket read), each for no longer than its lease; see heartbeats.ts.
  *
  * Every instance also publishes a {@link Heartbeat} on the same channel every quarter of its lease:
  *
@@ -40,6 +40,9 @@ export interface Heartbeat {
   readonly id: number;
   readonly leaseMs: number;
 }
+
+/** A longer lease in a heartbeat is refused: commits would wait that long for a stalled sender. */
+export const MAX_LEASE_MS = 60_000;
 
 const UNKNOWN: Change = { kind: 'unknown' };
 const CHANGE_KINDS = new Set<string>(['document', 'stream', 'streamDeleted', 'board', 'unknown']);
@@ -112,8 +115,8 @@ function heartbeatOf(message: Record<string, unknown>): Heartbeat {
     typeof from !== 'string' ||
     typeof id !== 'number' ||
     typeof leaseMs !== 'number' ||
-    !(leaseMs > 0)
+    !(leaseMs > 0 && leaseMs <= MAX_LEASE_MS)
   )
-    throw new Error('a heartbeat without beat, from, id and a positive leaseMs');
+    throw new Error(`a heartbeat without beat, from, id and a leaseMs from 1 to ${MAX_LEASE_MS}`);
   return { beat, from, id, leaseMs };
 }

@@ -55,7 +55,7 @@ import type {
   SweepResult,
 } from '../../engine/types.js';
 import { invalidInput, isSavepointError, type SavepointError } from '../../errors.js';
-import { encodeBusMessage } from './bus-message.js';
+import { encodeBusMessage, MAX_LEASE_MS } from './bus-message.js';
 import { type CacheTier, DEFAULT_TIER, tierResolver } from './cache-tiers.js';
 import { type AckOutcome, ChangeBus } from './change-bus.js';
 import { ChangeDeduper, type FeedSource } from './change-dedupe.js';
@@ -224,6 +224,7 @@ class RedisLayerDriver implements RedisLayer {
       maxEntryChars: wholeNumber(options.l1?.maxEntryChars, DEFAULTS.l1MaxEntryChars, 'l1.maxEntryChars'),
     });
     this.#ackTimeoutMs = wholeNumber(options.ackTimeoutMs, DEFAULTS.ackTimeoutMs, 'ackTimeoutMs');
+    if (this.#ackTimeoutMs > MAX_LEASE_MS) throw invalidInput(`ackTimeoutMs must be at most ${MAX_LEASE_MS}`);
     this.#maxMessageChars = wholeNumber(
       options.maxMessageChars,
       DEFAULTS.maxMessageChars,
