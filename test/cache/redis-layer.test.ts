@@ -78,7 +78,8 @@ describe.skipIf(!available)('redis layer', () => {
   });
 
   it('counts hits and misses in L1, Redis and the inner driver', async () => {
-    const { a, b } = await pair();
+    // A long lease: no event-loop stall of this busy test process may lapse an L1 between two reads.
+    const { a, b } = await pair({ ackTimeoutMs: 2000 });
     const collection = unique('hits');
     await a.store.commit([
       { op: 'put', collection, key: 'k1', value: { n: 1 } },
@@ -370,7 +371,8 @@ describe.skipIf(!available)('redis layer', () => {
 
   it('waits for a silent instance no longer than its lease, then not at all, and never for a foreign subscriber', async () => {
     const errors: string[] = [];
-    const { a, b } = await pair({ ackTimeoutMs: 100, onError: (error) => errors.push(error.message) });
+    // A long lease for A and B, so that only the ghost below (100 ms) can be late, even on a busy machine.
+    const { a, b } = await pair({ ackTimeoutMs: 1000, onError: (error) => errors.push(error.message) });
     // A foreign subscriber on the channel sends no heartbeats: nobody waits for it.
     const eavesdropper = adminClient();
     const ghost = adminClient();
@@ -381,7 +383,7 @@ describe.skipIf(!available)('redis layer', () => {
     const collection = unique('ack');
     await eventually(() => a.layer.stats().peers === 1 && b.layer.stats().peers === 1);
     // Past the first lease of A's subscription, A knows every instance that may serve an L1.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await a.store.commit([{ op: 'put', collection, key: 'k', value: 1 }]);
     expect(a.layer.stats().ackTimeouts).toBe(0);
 

@@ -110,7 +110,10 @@ export class ChangeBus {
     return this.#live;
   }
 
-  /** Settles when the first subscription is confirmed, fails, or `timeoutMs` passes. Never rejects. */
+  /**
+   * Settles when the first subscription is confirmed (and, with heartbeats, the first one heard
+   * back, so that the L1 serves), fails, or `timeoutMs` passes. Never rejects.
+   */
   async started(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -202,7 +205,9 @@ export class ChangeBus {
     this.#live = true;
     this.#everLive = true;
     this.#handlers.onLive(resumed);
-    this.#onFirstLive();
+    if (this.#heartbeats === undefined) this.#onFirstLive();
+    // At once, not a quarter lease later: the L1 serves from the first one heard back.
+    else this.#beat('alive');
   }
 
   #lose(): void {
@@ -242,7 +247,10 @@ export class ChangeBus {
     if ('beat' in frame) {
       if (frame.from !== this.#instanceId) {
         this.#heartbeats?.heardPeer(frame.from, frame.beat, frame.leaseMs, performance.now());
-      } else if (this.#live) this.#heartbeats?.heardOwn(frame.id);
+      } else if (this.#live) {
+        this.#heartbeats?.heardOwn(frame.id);
+        this.#onFirstLive();
+      }
       return;
     }
     if (frame.from === this.#instanceId) {

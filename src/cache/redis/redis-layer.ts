@@ -407,7 +407,7 @@ class RedisLayerDriver implements RedisLayer {
     this.#safeReport(
       new Error(
         outcome.late.length > 0
-          ? `instance ${outcome.late.join(', ')} did not acknowledge a commit within its ${this.#ackTimeoutMs} ms lease; commits stop waiting for it, and it reads Redis instead of its L1 until it catches up`
+          ? `instance ${outcome.late.join(', ')} did not acknowledge a commit within its lease; commits stop waiting for it, and it reads Redis instead of its L1 until it catches up`
           : `this instance's own bus message did not come back within ${this.#ackTimeoutMs} ms; its subscription lags`,
       ),
       'redis bus ack',
