@@ -43,6 +43,8 @@ async function startInstance(name: string): Promise<ServeProcess> {
   const started = await startServe({
     name,
     args: ['--database', databaseUrl, '--redis', redisUrl],
+    // Three at once on a busy machine can take longer than the default 20 s.
+    startTimeoutMs: 60_000,
     env: {
       SAVEPOINT_API_KEY: apiKey,
       SAVEPOINT_REDIS_PREFIX: run,
