@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchBoardgameIo } from './adapters/boardgame-io.js';
 import { benchKeyv } from './adapters/keyv.js';
 import { benchRedisCache } from './cache/cache.js';
+import { benchPausedPeer } from './cluster/paused-peer.js';
 import { benchLeaderboards } from './domains/leaderboards.js';
 import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
 import { benchBoards } from './engine/boards.js';
@@ -49,6 +50,7 @@ const groups: Record<string, () => Promise<void>> = {
   cache: () => benchRedisCache(scale),
   keyv: () => benchKeyv(n(1_000)),
   'boardgame.io': () => benchBoardgameIo(Math.max(10, Math.round(200 * scale))),
+  cluster: () => benchPausedPeer(scale),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBusMessage, encodeBusMessage } from '../../src/cache/redis/bus-message.js';
+import {
+  decodeBusFrame,
+  decodeBusMessage,
+  encodeBusMessage,
+  encodeHeartbeat,
+} from '../../src/cache/redis/bus-message.js';
 import { cacheTtlMs, decodeEntry, documentOf, encodeEntry } from '../../src/cache/redis/cache-entry.js';
 import { TIER_TTL_MS, tierResolver } from '../../src/cache/redis/cache-tiers.js';
 import { ChangeDeduper, PENDING_TTL_MS } from '../../src/cache/redis/change-dedupe.js';
+import { CLOCK_MARGIN_MS, Heartbeats } from '../../src/cache/redis/heartbeats.js';
 import { redisKeys } from '../../src/cache/redis/redis-keys.js';
 import type { Change } from '../../src/engine/driver.js';
 import type { StoredDocument } from '../../src/engine/types.js';
@@ -102,6 +108,63 @@ describe('bus messages', () => {
     expect(() =>
       decodeBusMessage('{"from":"a","id":1,"ack":false,"keys":null,"changes":[{"kind":"x"}]}'),
     ).toThrow();
+  });
+
+  it('carries heartbeats beside messages, and refuses malformed ones', () => {
+    const heartbeat = { beat: 'alive', from: 'i1', id: 9, leaseMs: 40 } as const;
+    expect(decodeBusFrame(encodeHeartbeat(heartbeat))).toEqual(heartbeat);
+    expect(decodeBusFrame(encodeBusMessage({ ...base, keys: [], changes: [] }, 2048))).toEqual({
+      ...base,
+      keys: [],
+      changes: [],
+    });
+    expect(() => decodeBusMessage(encodeHeartbeat(heartbeat))).toThrow(/heartbeat/);
+    expect(() => decodeBusFrame('{"beat":"alive","from":"i1","id":9,"leaseMs":0}')).toThrow();
+    expect(() => decodeBusFrame('{"beat":"gone","from":"i1","id":9,"leaseMs":40}')).toThrow();
+    expect(() => decodeBusFrame('{"beat":"alive","from":"i1","id":9,"leaseMs":60001}')).toThrow();
+  });
+});
+
+describe('heartbeats', () => {
+  it('lets the L1 serve only within a lease of the newest own heartbeat heard back', () => {
+    const beats = new Heartbeats(40);
+    expect(beats.current(0)).toBe(false);
+    beats.subscribed(0);
+    beats.sent(1, 10);
+    beats.sent(2, 20);
+    beats.sent(3, 30);
+    expect(beats.current(25)).toBe(false);
+    beats.heardOwn(2);
+    expect(beats.current(59)).toBe(true);
+    expect(beats.current(60)).toBe(false);
+    // An earlier heartbeat heard late confirms nothing newer; an unknown id confirms nothing.
+    beats.heardOwn(1);
+    beats.heardOwn(99);
+    expect(beats.current(60)).toBe(false);
+    beats.heardOwn(3);
+    expect(beats.current(69)).toBe(true);
+    // A lost subscription ends the lease, and heartbeats sent before it confirm nothing after.
+    beats.sent(4, 70);
+    beats.lost();
+    beats.heardOwn(4);
+    expect(beats.current(71)).toBe(false);
+  });
+
+  it('waits for the instances heard within their lease, once the subscription is a lease old', () => {
+    const beats = new Heartbeats(40);
+    beats.subscribed(100);
+    beats.heardPeer('b', 'alive', 40, 110);
+    beats.heardPeer('c', 'alive', 80, 120);
+    // Younger than a lease (the longest heard): instances may serve on heartbeats it never heard.
+    expect(beats.awaited(150)).toBeUndefined();
+    expect(beats.fallbackDeadline(150)).toBe(150 + 80 + CLOCK_MARGIN_MS);
+    const at = 100 + 80 + CLOCK_MARGIN_MS;
+    expect(beats.awaited(at)).toEqual(new Map([['c', 120 + 80 + CLOCK_MARGIN_MS]]));
+    // b's lease ran out long ago: forgotten. A leaving instance is forgotten at once.
+    expect(beats.peerCount).toBe(1);
+    beats.heardPeer('b', 'alive', 40, at);
+    beats.heardPeer('c', 'leaving', 80, at);
+    expect(beats.awaited(at + 1)).toEqual(new Map([['b', at + 40 + CLOCK_MARGIN_MS]]));
   });
 });
 

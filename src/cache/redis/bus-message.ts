@@ -11,8 +11,16 @@
  * - `changes`: the change feed, as the committing Store emitted it, for receivers' SSE subscribers.
  *   Changes that do not fit the size budget are replaced by one `{ kind: 'unknown' }`, which tells
  *   consumers to re-read.
- * - `ack`: the publisher waits for every receiver to acknowledge on `<prefix>:ack:<from>`, so its
- *   commit resolves only once no instance's L1 can still serve what the commit replaced.
+ * - `ack`: the publisher waits for the instances it knows to be serving an L1 to acknowledge on
+ *   `<prefix>:ack:<from>` (as `{"from": "<instance>", "ids": [17, 18]}`, every message it handled in one socket read), each for no longer than its lease; see heartbeats.ts.
+ *
+ * Every instance also publishes a {@link Heartbeat} on the same channel every quarter of its lease:
+ *
+ * ```json
+ * { "beat": "alive", "from": "<instance id>", "id": 18, "leaseMs": 40 }
+ * ```
+ *
+ * `leaving` (sent on close) tells the others to stop waiting for that instance at once.
  */
 import type { Change } from '../../engine/driver.js';
 
@@ -24,6 +32,17 @@ export interface BusMessage {
   readonly keys: readonly string[] | null;
   readonly changes: readonly Change[];
 }
+
+/** An instance's heartbeat: it is alive (and serving its L1 under a lease of `leaseMs`), or leaving. */
+export interface Heartbeat {
+  readonly beat: 'alive' | 'leaving';
+  readonly from: string;
+  readonly id: number;
+  readonly leaseMs: number;
+}
+
+/** A longer lease in a heartbeat is refused: commits would wait that long for a stalled sender. */
+export const MAX_LEASE_MS = 60_000;
 
 const UNKNOWN: Change = { kind: 'unknown' };
 const CHANGE_KINDS = new Set<string>(['document', 'stream', 'streamDeleted', 'board', 'unknown']);
@@ -49,11 +68,28 @@ export function encodeBusMessage(message: BusMessage, maxChars: number): string 
   return `{"from":${JSON.stringify(message.from)},"id":${message.id},"ack":${message.ack},"keys":${keys},"changes":[${parts.join(',')}]}`;
 }
 
-/** Parses a message; throws on anything that is not one. */
+export function encodeHeartbeat(heartbeat: Heartbeat): string {
+  return JSON.stringify({
+    beat: heartbeat.beat,
+    from: heartbeat.from,
+    id: heartbeat.id,
+    leaseMs: heartbeat.leaseMs,
+  });
+}
+
+/** Parses a message; throws on anything that is not one (a heartbeat included). */
 export function decodeBusMessage(raw: string): BusMessage {
+  const decoded = decodeBusFrame(raw);
+  if ('beat' in decoded) throw new Error('a heartbeat where a bus message was expected');
+  return decoded;
+}
+
+/** Parses whatever `<prefix>:changes` carries: a message or a heartbeat; throws on anything else. */
+export function decodeBusFrame(raw: string): BusMessage | Heartbeat {
   const parsed: unknown = JSON.parse(raw);
   if (typeof parsed !== 'object' || parsed === null) throw new Error('a bus message that is not an object');
   const message = parsed as Record<string, unknown>;
+  if ('beat' in message) return heartbeatOf(message);
   const { from, id, ack, keys, changes } = message;
   if (typeof from !== 'string' || typeof id !== 'number' || typeof ack !== 'boolean')
     throw new Error('a bus message without from, id and ack');
@@ -70,4 +106,17 @@ export function decodeBusMessage(raw: string): BusMessage {
   )
     throw new Error('a bus message whose changes are not changes');
   return { from, id, ack, keys: keys as string[] | null, changes: changes as Change[] };
+}
+
+function heartbeatOf(message: Record<string, unknown>): Heartbeat {
+  const { beat, from, id, leaseMs } = message;
+  if (
+    (beat !== 'alive' && beat !== 'leaving') ||
+    typeof from !== 'string' ||
+    typeof id !== 'number' ||
+    typeof leaseMs !== 'number' ||
+    !(leaseMs > 0 && leaseMs <= MAX_LEASE_MS)
+  )
+    throw new Error(`a heartbeat without beat, from, id and a leaseMs from 1 to ${MAX_LEASE_MS}`);
+  return { beat, from, id, leaseMs };
 }

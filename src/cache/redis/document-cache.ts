@@ -26,8 +26,10 @@ export interface DocumentCacheSettings {
   readonly redis: Redis;
   readonly keys: RedisKeys;
   readonly l1: L1Cache;
-  /** Whether the L1 may be used now (the change bus is live). */
-  readonly l1Trusted: () => boolean;
+  /** Whether the L1 may be filled now (the change bus is live, so invalidations reach it). */
+  readonly l1Fillable: () => boolean;
+  /** Whether the L1 may be served now (its lease holds; see heartbeats.ts). Asked at serve time. */
+  readonly l1Servable: () => boolean;
   readonly tierOf: TierResolver;
   /** How long an epoch outlives its key's last write or miss, in ms. */
   readonly epochTtlMs: number;
@@ -43,6 +45,8 @@ export interface DocumentCacheCounters {
   reads: number;
   l1Hits: number;
   l1Misses: number;
+  /** Lookups that skipped the L1 because this instance's lease on it had lapsed (it lagged the bus). */
+  l1Lapsed: number;
   redisHits: number;
   redisMisses: number;
   /** Lookups answered by the inner driver: Redis misses plus lookups that skipped Redis. */
@@ -77,6 +81,7 @@ export class DocumentCache {
     reads: 0,
     l1Hits: 0,
     l1Misses: 0,
+    l1Lapsed: 0,
     redisHits: 0,
     redisMisses: 0,
     innerReads: 0,
@@ -246,7 +251,9 @@ export class DocumentCache {
     const counters = this.counters;
     const found = new Map<string, StoredDocument | undefined>();
     const token = l1.readToken();
-    const trusted = l1.enabled && this.#s.l1Trusted();
+    const trusted = l1.enabled && this.#s.l1Fillable();
+    // Decided here, synchronously before the hits below: no bus message can be handled in between.
+    const servable = trusted && this.#s.l1Servable();
     const tierMs = tierOf(collection);
     const useRedis = this.#redisUsable();
 
@@ -255,7 +262,8 @@ export class DocumentCache {
     for (const key of keys) {
       counters.reads++;
       const cacheKey = this.#s.keys.document(collection, key);
-      if (trusted) {
+      if (trusted && !servable) counters.l1Lapsed++;
+      if (servable) {
         const entry = l1.get(cacheKey);
         if (entry !== undefined) {
           counters.l1Hits++;

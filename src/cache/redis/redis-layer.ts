@@ -10,9 +10,12 @@
  * How a commit goes: the inner driver applies the batch; then one Lua script deletes the written
  * documents' entries, bumps their epochs (which refuses any fill by a read that started earlier)
  * and publishes the batch's changes on `<prefix>:changes`; then this instance drops them from its
- * L1; then it waits (up to `ackTimeoutMs`) until every instance that received the message has
- * acknowledged it, that is, dropped the keys from its own L1. So once a commit resolves, no
- * instance serves what it replaced (unless one failed to answer in time, which is reported).
+ * L1; then it waits until every instance that may be serving its L1 has acknowledged the message,
+ * that is, dropped the keys from its own L1. Each instance serves its L1 only under a short lease
+ * (`ackTimeoutMs`) that its own heartbeats on the bus renew, and a commit waits for an instance no
+ * longer than that lease: so once a commit resolves, no instance serves what it replaced, and an
+ * instance that stalls (a long GC pause, a blocked event loop, SIGSTOP) costs the others' commits
+ * one lease at most, once. heartbeats.ts has the argument.
  *
  * Redis outages degrade to the inner driver, never to errors or stale reads; see document-cache.ts
  * for the rules, and {@link RedisLayerOptions} for every default.
@@ -52,9 +55,9 @@ import type {
   SweepResult,
 } from '../../engine/types.js';
 import { invalidInput, isSavepointError, type SavepointError } from '../../errors.js';
-import { encodeBusMessage } from './bus-message.js';
+import { encodeBusMessage, MAX_LEASE_MS } from './bus-message.js';
 import { type CacheTier, DEFAULT_TIER, tierResolver } from './cache-tiers.js';
-import { ChangeBus } from './change-bus.js';
+import { type AckOutcome, ChangeBus } from './change-bus.js';
 import { ChangeDeduper, type FeedSource } from './change-dedupe.js';
 import { batchEffects, documentAddressesOf } from './commit-changes.js';
 import { DocumentCache, type DocumentCacheCounters } from './document-cache.js';
@@ -88,11 +91,15 @@ export interface RedisLayerOptions {
     readonly maxEntryChars?: number;
   };
   /**
-   * How long a commit waits for other instances to acknowledge that they dropped its documents from
-   * their L1, in ms. Default 250. 0 does not wait: other instances may then serve the old value for
-   * the pub/sub delay (typically under a millisecond) after the commit resolves. Only commits that
-   * write documents wait. Every subscriber of `<prefix>:changes` counts as a receiver, so a foreign
-   * one (`redis-cli SUBSCRIBE`) makes each such commit wait the full timeout (and is reported).
+   * The L1 lease, in ms: the longest a commit waits for another instance to acknowledge that it
+   * dropped the commit's documents from its L1, and how long an instance serves its L1 after the
+   * newest heartbeat it heard back (it sends one every quarter of this). Default 40. Use the same
+   * value on every instance of a prefix. An instance whose event loop lags more than this reads
+   * Redis instead of its L1 until it catches up. 0 sends no heartbeats and does not wait: other
+   * instances may then serve the old value for the pub/sub delay (typically under a millisecond)
+   * after a commit resolves, or for as long as one of them is stalled. Only commits that write
+   * documents wait. A foreign subscriber of `<prefix>:changes` (`redis-cli SUBSCRIBE`) sends no
+   * heartbeats, so no commit waits for it.
    */
   readonly ackTimeoutMs?: number;
   /** A Redis command with no answer after this long fails, and the read goes to the inner driver. Default 500. */
@@ -120,8 +127,13 @@ export interface RedisLayerStats extends Readonly<DocumentCacheCounters> {
   /** Bus messages published (one per batch with changes) and received from other instances. */
   readonly published: number;
   readonly received: number;
-  /** Commits that stopped waiting for acknowledgements after `ackTimeoutMs`. */
+  /**
+   * Commits that went on without an instance's acknowledgement once that instance's lease ran out
+   * (it then serves no L1 until it has caught up with the bus).
+   */
   readonly ackTimeouts: number;
+  /** Other instances heard on the bus within their lease (the ones a commit waits for). */
+  readonly peers: number;
   /** Batches of changes the inner driver reported. */
   readonly innerNotices: number;
 }
@@ -138,7 +150,7 @@ const DEFAULTS = {
   l1MaxEntries: 10_000,
   l1MaxAgeMs: 60_000,
   l1MaxEntryChars: 256 * 1024,
-  ackTimeoutMs: 250,
+  ackTimeoutMs: 40,
   commandTimeoutMs: 500,
   startTimeoutMs: 2_000,
   minDelayMs: 50,
@@ -212,6 +224,7 @@ class RedisLayerDriver implements RedisLayer {
       maxEntryChars: wholeNumber(options.l1?.maxEntryChars, DEFAULTS.l1MaxEntryChars, 'l1.maxEntryChars'),
     });
     this.#ackTimeoutMs = wholeNumber(options.ackTimeoutMs, DEFAULTS.ackTimeoutMs, 'ackTimeoutMs');
+    if (this.#ackTimeoutMs > MAX_LEASE_MS) throw invalidInput(`ackTimeoutMs must be at most ${MAX_LEASE_MS}`);
     this.#maxMessageChars = wholeNumber(
       options.maxMessageChars,
       DEFAULTS.maxMessageChars,
@@ -241,28 +254,36 @@ class RedisLayerDriver implements RedisLayer {
       redis: this.#commands,
       keys: this.#keys,
       l1: this.#l1,
-      l1Trusted: () => this.#bus.live,
+      l1Fillable: () => this.#bus.live,
+      l1Servable: () => this.#bus.current(),
       tierOf,
       epochTtlMs: DEFAULTS.epochTtlMs,
       pauseMs: DEFAULTS.pauseMs,
       maxDirtyKeys: DEFAULTS.maxDirtyKeys,
       report,
     });
-    this.#bus = new ChangeBus(this.#subscriber, this.#commands, this.#keys, this.instanceId, {
-      onMessage: (message) => {
-        this.#received++;
-        if (message.keys === null) this.#l1.clear();
-        else this.#l1.invalidate(message.keys);
-        this.#deliver('bus', message.changes);
+    this.#bus = new ChangeBus(
+      this.#subscriber,
+      this.#commands,
+      this.#keys,
+      this.instanceId,
+      this.#ackTimeoutMs,
+      {
+        onMessage: (message) => {
+          this.#received++;
+          if (message.keys === null) this.#l1.clear();
+          else this.#l1.invalidate(message.keys);
+          this.#deliver('bus', message.changes);
+        },
+        onLive: (resumed) => {
+          // Messages may have been missed while the bus was down: forget everything, tell listeners.
+          this.#l1.clear();
+          if (resumed) this.#deliver(undefined, UNKNOWN);
+        },
+        onLost: () => this.#l1.clear(),
+        report,
       },
-      onLive: (resumed) => {
-        // Messages may have been missed while the bus was down: forget everything, tell listeners.
-        this.#l1.clear();
-        if (resumed) this.#deliver(undefined, UNKNOWN);
-      },
-      onLost: () => this.#l1.clear(),
-      report,
-    });
+    );
     this.#deduper = inner.onExternalChange === undefined ? undefined : new ChangeDeduper();
     this.#unsubscribeInner = inner.onExternalChange?.((changes) => this.#onInnerChanges(changes));
   }
@@ -283,6 +304,7 @@ class RedisLayerDriver implements RedisLayer {
       published: this.#published,
       received: this.#received,
       ackTimeouts: this.#ackTimeouts,
+      peers: this.#bus.peers,
       innerNotices: this.#innerNotices,
     };
   }
@@ -363,6 +385,7 @@ class RedisLayerDriver implements RedisLayer {
       this.#maxMessageChars,
     );
     const receivers = await this.#documents.invalidate(cacheKeys, message);
+    const repliedAt = performance.now();
     if (receivers === undefined) {
       this.#bus.dropMessage(id);
       // Other instances missed this commit; the repair tells them to drop the keys and re-read.
@@ -371,20 +394,24 @@ class RedisLayerDriver implements RedisLayer {
       return;
     }
     this.#published++;
-    if (!ack) return;
-    if (!(await this.#bus.awaitAcks(id, receivers, this.#ackTimeoutMs))) {
-      this.#ackTimeouts++;
-      const now = performance.now();
-      if (now - this.#lastAckReport >= DEFAULTS.ackReportIntervalMs) {
-        this.#lastAckReport = now;
-        this.#safeReport(
-          new Error(
-            `an instance did not acknowledge a commit within ${this.#ackTimeoutMs} ms; its L1 may lag`,
-          ),
-          'redis bus ack',
-        );
-      }
-    }
+    if (ack) this.#noteAcks(await this.#bus.awaitAcks(id, repliedAt));
+  }
+
+  /** Counts and reports (at most once per interval) instances that lagged, and a bus that did not echo. */
+  #noteAcks(outcome: AckOutcome): void {
+    if (outcome.late.length === 0 && outcome.echoed) return;
+    if (outcome.late.length > 0) this.#ackTimeouts++;
+    const now = performance.now();
+    if (now - this.#lastAckReport < DEFAULTS.ackReportIntervalMs) return;
+    this.#lastAckReport = now;
+    this.#safeReport(
+      new Error(
+        outcome.late.length > 0
+          ? `instance ${outcome.late.join(', ')} did not acknowledge a commit within its lease; commits stop waiting for it, and it reads Redis instead of its L1 until it catches up`
+          : `this instance's own bus message did not come back within ${this.#ackTimeoutMs} ms; its subscription lags`,
+      ),
+      'redis bus ack',
+    );
   }
 
   #cacheKeysOf(addresses: readonly { readonly collection: string; readonly key: string }[]): string[] {
@@ -476,6 +503,7 @@ class RedisLayerDriver implements RedisLayer {
       this.#maxMessageChars,
     );
     const receivers = await this.#documents.invalidate([], message);
+    const repliedAt = performance.now();
     if (receivers === undefined) {
       this.#bus.dropMessage(id);
       this.#noticeOwed = true;
@@ -483,7 +511,7 @@ class RedisLayerDriver implements RedisLayer {
       return;
     }
     this.#published++;
-    if (ack && !(await this.#bus.awaitAcks(id, receivers, this.#ackTimeoutMs))) this.#ackTimeouts++;
+    if (ack) this.#noteAcks(await this.#bus.awaitAcks(id, repliedAt));
   }
 
   // ---- the change feed ----
