@@ -321,9 +321,13 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     await view.getByRole('heading', { name: 'Version 1', exact: true }).waitFor();
     expect(await view.innerText()).toMatch(/version\s+1[\s\S]*phase\s+preflop[\s\S]*pot: 0/);
 
-    // Rollback: the dialog says from and to, takes a reason, and Escape would have cancelled it.
+    // Rollback: Escape cancels; the dialog says from and to, and takes a reason.
     await view.getByRole('button', { name: 'Roll back to this version' }).click();
     const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason (optional)').waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await view.getByRole('button', { name: 'Roll back to this version' }).click();
     await dialog.getByText(/From version 3 \(turn, \w+\) to version 1 \(preflop, \w+\)/).waitFor();
     await dialog.getByLabel('Reason (optional)').fill('misdeal');
     await shoot('games-rollback');
@@ -559,6 +563,12 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shoot('phone-games');
+    // The history's table scrolls inside its own box rather than widening the page.
+    await page.goto(`${server.url}/console#games/table-7`);
+    await page.locator('#history-list').getByRole('button', { name: 'Version 1', exact: true }).waitFor();
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

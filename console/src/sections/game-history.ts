@@ -34,7 +34,7 @@ export async function historyPane(game: GameRecord, onRolledBack: GameChanged): 
 
   const show = (entry: GameVersion): void => {
     void fill(view, () => versionView(game, entry, result, onRolledBack));
-    view.scrollIntoView?.({ block: 'nearest' });
+    view.scrollIntoView({ block: 'nearest' });
   };
   const loadPage = async (before: number | undefined, rows: GameVersion[]): Promise<HTMLElement[]> => {
     const page = await api<GameHistory>(
@@ -136,7 +136,7 @@ async function rollbackTo(
   result: HTMLElement,
   onRolledBack: GameChanged,
 ): Promise<void> {
-  const reason = h('input', { type: 'text', maxlength: 500, autofocus: true, spellcheck: 'true' });
+  const reason = h('input', { type: 'text', maxlength: 1000, autofocus: true, spellcheck: 'true' });
   const confirmed = await confirmDialog(
     `Roll back ${game.gameId}?`,
     [
@@ -169,7 +169,7 @@ async function rollbackTo(
     );
   } catch (error) {
     result.replaceChildren(errorBox(error), staleHint(error));
-    result.scrollIntoView?.({ block: 'nearest' });
+    result.scrollIntoView({ block: 'nearest' });
   }
 }
 
@@ -213,5 +213,5 @@ async function forkAt(game: GameRecord, past: GameRecord, result: HTMLElement): 
   } catch (error) {
     result.replaceChildren(errorBox(error));
   }
-  result.scrollIntoView?.({ block: 'nearest' });
+  result.scrollIntoView({ block: 'nearest' });
 }
