@@ -173,3 +173,55 @@ export interface Health {
   readonly storage: { ok: boolean; pendingWrites: number; lastError?: string; lastErrorAt?: string };
   readonly recovery?: unknown;
 }
+
+/** One retained version of a game, as the history lists it. */
+export interface GameVersion {
+  readonly version: number;
+  readonly persistedAt: string;
+  readonly lastSeq: number;
+  readonly phase: string | null;
+  readonly status: string;
+}
+
+export interface GameHistory {
+  readonly gameId: string;
+  readonly versions: GameVersion[];
+  readonly nextBefore?: number;
+}
+
+export interface RollbackAnswer {
+  readonly success: boolean;
+  readonly version: number;
+  readonly restoredFrom: number;
+  readonly persistedAt: string;
+  readonly lastSeq: number;
+}
+
+export interface ForkAnswer {
+  readonly gameId: string;
+  readonly version: number;
+  readonly forkedFrom: { gameId: string; version: number; lastSeq: number };
+}
+
+export interface CatalogVersion {
+  readonly version: string;
+  readonly updatedAt: string;
+  readonly loadedAt: string;
+  readonly count: number;
+  readonly sha256: string;
+  readonly current: boolean;
+}
+
+export interface CatalogVersions {
+  readonly kind: string;
+  readonly versions: CatalogVersion[];
+}
+
+export interface CatalogDiff {
+  readonly kind: string;
+  readonly from: string;
+  readonly to: string;
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: { id: string; fields: string[] }[];
+}

@@ -122,6 +122,19 @@ export function compact(value: unknown): HTMLElement {
  * keyboard; Cancel has the initial focus, so Enter alone never confirms.
  */
 export function confirmAction(title: string, message: string, confirmLabel: string): Promise<boolean> {
+  return confirmDialog(title, [h('p', {}, message)], confirmLabel);
+}
+
+/**
+ * {@link confirmAction} with any content, such as the fields an action needs: a field marked
+ * `autofocus` takes the initial focus instead of Cancel. Enter in a field does not confirm either:
+ * the dialog holds no form.
+ */
+export function confirmDialog(
+  title: string,
+  content: readonly Child[],
+  confirmLabel: string,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const cancel = h('button', { type: 'button', autofocus: true }, 'Cancel');
     const confirm = h('button', { type: 'button', class: 'danger' }, confirmLabel);
@@ -129,7 +142,7 @@ export function confirmAction(title: string, message: string, confirmLabel: stri
       'dialog',
       { 'aria-labelledby': 'confirm-title' },
       h('h2', { id: 'confirm-title' }, title),
-      h('p', {}, message),
+      ...content,
       h('div', { class: 'row' }, cancel, confirm),
     );
     cancel.addEventListener('click', () => dialog.close('cancel'));

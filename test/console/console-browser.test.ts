@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../cli/cli-harness.js';
+import { ROOT, runCli } from '../cli/cli-harness.js';
 import { ensureBuilt, type ServeProcess, startServe } from '../support/processes.js';
 import { servicesRequired } from '../support/services.js';
 
@@ -79,6 +79,26 @@ async function call(base: string, method: string, path: string, body?: unknown):
   return text === '' ? undefined : JSON.parse(text);
 }
 
+/** The `items` catalog kind, loaded as 1.1.0 before the server starts and as 1.2.0 by its start-up seeding. */
+const ITEMS_1_1_0 = {
+  version: '1.1.0',
+  updated_at: '2026-11-01T12:00:00Z',
+  data: [
+    { id: 'sword', damage: 10, price: 100 },
+    { id: 'shield', armor: 8, price: 90 },
+    { id: 'bow', damage: 7, price: 60 },
+  ],
+};
+const ITEMS_1_2_0 = {
+  version: '1.2.0',
+  updated_at: '2026-11-30T12:00:00Z',
+  data: [
+    { id: 'sword', damage: 12, price: 100 },
+    { id: 'shield', armor: 8, price: 80 },
+    { id: 'potion', heal: 25, price: 15 },
+  ],
+};
+
 /** A game with events, sessions and stats, a board, a match, rankings, a lease and audit entries. */
 async function seed(base: string): Promise<void> {
   await call(base, 'POST', '/api/game/table-42/persist', {
@@ -93,6 +113,14 @@ async function seed(base: string): Promise<void> {
     ],
   });
   await call(base, 'POST', '/api/game/table-43/persist', { state: { pot: 0 }, players: ['linus'] });
+  // Three versions of one game, for its history.
+  for (const [pot, phase] of [
+    [0, 'preflop'],
+    [40, 'flop'],
+    [120, 'turn'],
+  ] as const) {
+    await call(base, 'POST', '/api/game/table-7/persist', { state: { pot }, players: ['ada', 'ken'], phase });
+  }
   const session = (await call(base, 'POST', '/v1/sessions', { state: { level: 3 } })) as {
     sessionId: string;
   };
@@ -135,6 +163,7 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let seedDir: string;
+  let dataDir: string;
   let shots: string;
   /** Console errors and failed requests: none may happen outside the steps that expect them. */
   const problems: string[] = [];
@@ -155,21 +184,16 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     if (consoleBuildIsStale())
       execFileSync(process.execPath, [join(ROOT, 'console', 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
     seedDir = await mkdtemp(join(tmpdir(), 'savepoint-console-seed-'));
-    await writeFile(
-      join(seedDir, 'items.json'),
-      JSON.stringify({
-        version: '1.2.0',
-        updated_at: '2026-11-30T12:00:00Z',
-        data: [
-          { id: 'sword', damage: 12, price: 100 },
-          { id: 'shield', armor: 8, price: 80 },
-          { id: 'potion', heal: 25, price: 15 },
-        ],
-      }),
-    );
+    dataDir = await mkdtemp(join(tmpdir(), 'savepoint-console-data-'));
+    // Two versions of `items`: 1.1.0 seeded by the CLI, then 1.2.0 by the server's start-up seeding.
+    await writeFile(join(seedDir, 'items.json'), JSON.stringify(ITEMS_1_1_0));
+    const seeding = runCli(['seed', seedDir, '--data-dir', dataDir]);
+    if ((await seeding.exited) !== 0) throw new Error(`savepoint seed failed: ${seeding.stderr()}`);
+    await writeFile(join(seedDir, 'items.json'), JSON.stringify(ITEMS_1_2_0));
     server = await startServe({
       name: 'console',
       args: [],
+      dataDir,
       env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_SEED_DIR: seedDir, SAVEPOINT_LOG_LEVEL: 'warn' },
     });
     await seed(server.url);
@@ -202,6 +226,7 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     await browser?.close();
     await server?.stop();
     if (seedDir !== undefined) await rm(seedDir, { recursive: true, force: true });
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
     if (shots !== undefined) console.info(`[console] screenshots in ${shots}`);
   });
 
@@ -263,7 +288,9 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     expect(await text('#game-detail')).toContain('"Kd"');
     expect(detail).toMatch(/1\s+ada/);
     expect(detail).toMatch(/2\s+grace/);
-    await page.getByText('Game history, rollback and fork: not available on this server.').waitFor();
+    // Only the persist is a version of its own: the events call moved the log, not the state.
+    await page.locator('#history-list').getByRole('button', { name: 'Version 1', exact: true }).waitFor();
+    expect(await page.locator('#history-list tbody tr').count()).toBe(1);
 
     await page.getByRole('button', { name: 'Start live tail' }).click();
     await page.getByText('Live: new events appear below').waitFor();
@@ -277,6 +304,85 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     tailStopped = true;
     await page.getByRole('button', { name: 'Stop live tail' }).click();
     await page.getByText('Live tail stopped.').waitFor();
+  });
+
+  it('Games → History: the versions, a point-in-time view, a rollback and a fork through the page', async () => {
+    await page.goto(`${server.url}/console#games/table-7`);
+    const list = page.locator('#history-list');
+    await list.getByRole('button', { name: 'Version 1', exact: true }).waitFor();
+    const rows = await list.locator('tbody tr').allInnerTexts();
+    expect(rows.map((row) => row.split('\t')[0])).toEqual(['v3', 'v2', 'v1']);
+    expect(rows[0]).toMatch(/turn\s+\w+\s+current/);
+    expect(rows[2]).toContain('preflop');
+
+    // The game as it was at version 1.
+    await list.getByRole('button', { name: 'Version 1', exact: true }).click();
+    const view = page.locator('#history-view');
+    await view.getByRole('heading', { name: 'Version 1', exact: true }).waitFor();
+    expect(await view.innerText()).toMatch(/version\s+1[\s\S]*phase\s+preflop[\s\S]*pot: 0/);
+
+    // Rollback: Escape cancels; the dialog says from and to, and takes a reason.
+    await view.getByRole('button', { name: 'Roll back to this version' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason (optional)').waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await view.getByRole('button', { name: 'Roll back to this version' }).click();
+    await dialog.getByText(/From version 3 \(turn, \w+\) to version 1 \(preflop, \w+\)/).waitFor();
+    await dialog.getByLabel('Reason (optional)').fill('misdeal');
+    await shoot('games-rollback');
+    await dialog.getByRole('button', { name: 'Roll back to version 1' }).click();
+    await page.getByText('Rolled back from version 3 to version 1: now version 4.').waitFor();
+    const facts = await page.locator('#game-detail dl.facts').first().innerText();
+    expect(facts).toMatch(/phase\s+preflop/);
+    expect(facts).toMatch(/version\s+4/);
+    expect(await page.locator('#game-detail > ul.json').innerText()).toContain('pot: 0');
+    const rollbackEvent = page.locator('#game-detail tr', { hasText: 'rollback' });
+    await rollbackEvent.waitFor();
+    expect(await rollbackEvent.innerText()).toContain('"fromVersion":3,"toVersion":1,"reason":"misdeal"');
+    await list.getByRole('button', { name: 'Version 4', exact: true }).waitFor();
+    expect(await list.locator('tr.highlight').innerText()).toMatch(/^v4\t/);
+    const restored = (await call(server.url, 'GET', '/api/game/table-7/restore')) as Record<string, unknown>;
+    expect(restored).toMatchObject({ version: 4, phase: 'preflop', state: { pot: 0 } });
+
+    // Fork version 2 into a new game.
+    await list.getByRole('button', { name: 'Version 2', exact: true }).click();
+    await view.getByRole('heading', { name: 'Version 2', exact: true }).waitFor();
+    await view.getByRole('button', { name: 'Fork from this version' }).click();
+    await dialog.getByLabel('New game id').fill('table-7-replay');
+    await dialog.getByRole('button', { name: 'Fork', exact: true }).click();
+    const result = page.locator('#history-result');
+    await result.getByRole('link', { name: 'table-7-replay', exact: true }).waitFor();
+    expect(await result.innerText()).toContain('Forked version 2 of table-7 into table-7-replay (version 1');
+    const fork = (await call(server.url, 'GET', '/api/game/table-7-replay/restore')) as Record<
+      string,
+      unknown
+    >;
+    expect(fork).toMatchObject({ version: 1, phase: 'flop', state: { pot: 40 }, players: ['ada', 'ken'] });
+    await page.locator('#game-history').screenshot({ path: join(shots, 'games-history.png') });
+
+    // The API's refusals, in the page: a fork onto an existing game, and a rollback after a change
+    // made elsewhere since the page read the game (sent with expectedVersion, so nothing is undone).
+    expectedConsoleErrors = /Failed to load resource: the server responded with a status of 409/;
+    await view.getByRole('button', { name: 'Fork from this version' }).click();
+    await dialog.getByLabel('New game id').fill('table-43');
+    await dialog.getByRole('button', { name: 'Fork', exact: true }).click();
+    await result
+      .getByRole('alert')
+      .getByText(/^VERSION_CONFLICT \(409\): .*table-43/)
+      .waitFor();
+
+    await call(server.url, 'POST', '/api/game/table-7/persist', { state: { pot: 999 }, phase: 'river' });
+    await view.getByRole('button', { name: 'Roll back to this version' }).click();
+    await dialog.getByRole('button', { name: 'Roll back to version 2' }).click();
+    await result
+      .getByRole('alert')
+      .getByText(/^VERSION_CONFLICT \(409\)/)
+      .waitFor();
+    await result.getByText('The game changed since this page read it').waitFor();
+    expectedConsoleErrors = undefined;
+    const untouched = (await call(server.url, 'GET', '/api/game/table-7/restore')) as Record<string, unknown>;
+    expect(untouched).toMatchObject({ version: 5, phase: 'river', state: { pot: 999 } });
   });
 
   it('Sessions & Stats: the summary with its charts and the session list', async () => {
@@ -356,11 +462,46 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
   it('Catalog: kinds and one kind’s records', async () => {
     await section('Catalog');
     await page.getByRole('cell', { name: '1.2.0' }).waitFor();
-    await page.getByText('Catalog versions and diffs: not available on this server.').waitFor();
+    await page.getByText('Open a kind for its records, its versions and the diff between two.').waitFor();
     await page.getByRole('link', { name: 'items', exact: true }).click();
     await page.getByRole('cell', { name: 'shield', exact: true }).waitFor();
     expect(await text('main')).toMatch(/records\s+3/);
     await shoot('catalog');
+  });
+
+  it('Catalog → Versions: the versions of a kind, one version’s content, a diff and a rollback', async () => {
+    const pane = page.locator('#catalog-versions');
+    await pane.getByRole('button', { name: 'View version 1.1.0' }).waitFor();
+    const rows = await pane.locator('.table-wrap').first().locator('tbody tr').allInnerTexts();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^1\.2\.0\t[\s\S]*\t3\t[0-9a-f]{12}\tcurrent$/);
+    expect(rows[1]).toMatch(/^1\.1\.0\t/);
+
+    await pane.getByRole('button', { name: 'View version 1.1.0' }).click();
+    const view = page.locator('#catalog-version-view');
+    await view.getByRole('cell', { name: 'bow', exact: true }).waitFor();
+    expect(await view.innerText()).toMatch(/sword\s+10\s+100/);
+
+    await expect(page.getByLabel('From').inputValue()).resolves.toBe('1.1.0');
+    await expect(page.getByLabel('To').inputValue()).resolves.toBe('1.2.0');
+    await pane.getByRole('button', { name: 'Show diff' }).click();
+    const diff = page.locator('#catalog-diff');
+    await diff.getByText('From 1.1.0 to 1.2.0:').waitFor();
+    const shown = await diff.innerText();
+    expect(shown).toMatch(/added\s+potion/);
+    expect(shown).toMatch(/removed\s+bow/);
+    expect(shown).toMatch(/sword\s+damage/);
+    expect(shown).toMatch(/shield\s+price/);
+    await pane.screenshot({ path: join(shots, 'catalog-versions.png') });
+
+    await pane.getByRole('button', { name: 'Roll back to 1.1.0' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('From version 1.2.0 to version 1.1.0 (3 records)').waitFor();
+    await dialog.getByRole('button', { name: 'Roll back to 1.1.0' }).click();
+    await page.getByText('Rolled back items from version 1.2.0 to version 1.1.0.').waitFor();
+    await page.locator('#main table').first().getByRole('cell', { name: 'bow', exact: true }).waitFor();
+    const current = (await call(server.url, 'GET', '/v1/catalog/items')) as { version: string };
+    expect(current.version).toBe('1.1.0');
   });
 
   it('Leases: holder, fence and time left', async () => {
@@ -422,6 +563,12 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shoot('phone-games');
+    // The history's table scrolls inside its own box rather than widening the page.
+    await page.goto(`${server.url}/console#games/table-7`);
+    await page.locator('#history-list').getByRole('button', { name: 'Version 1', exact: true }).waitFor();
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

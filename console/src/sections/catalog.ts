@@ -1,9 +1,10 @@
-/** Catalog: the game-constant kinds, one kind's records, and (where the server keeps them) versions. */
-import { api, seg, serverHasPath } from '../api.js';
+/** Catalog: the game-constant kinds, one kind's records, and (where the server keeps them) its versions. */
+import { api, seg } from '../api.js';
 import { h } from '../dom.js';
 import { type Section, sectionHref } from '../section.js';
 import type { CatalogIndex, CatalogKind } from '../types.js';
-import { compact, facts, fill, formatNumber, formatTime, table, unavailable } from '../ui.js';
+import { compact, facts, fill, formatNumber, formatTime, notice, table } from '../ui.js';
+import { versionsPane } from './catalog-versions.js';
 
 const MAX_COLUMNS = 8;
 
@@ -21,17 +22,6 @@ function kindTable(kind: CatalogKind): HTMLElement {
     })),
     kind.data,
   );
-}
-
-async function versionsPane(): Promise<HTMLElement> {
-  const offered = await serverHasPath('/v1/catalog-versions/{kind}');
-  return offered
-    ? h(
-        'p',
-        { class: 'unavailable' },
-        'This server keeps catalog versions; this console does not show them yet.',
-      )
-    : unavailable('Catalog versions and diffs');
 }
 
 export const catalogSection: Section = {
@@ -58,27 +48,29 @@ export const catalogSection: Section = {
                 ],
                 index.kinds,
               ),
-          h('h3', {}, 'Versions'),
-          await versionsPane(),
+          h('p', { class: 'muted' }, 'Open a kind for its records, its versions and the diff between two.'),
         ];
       });
       return;
     }
     const kindName = context.arg;
-    void fill(body, async () => {
-      const kind = await api<CatalogKind>(`/v1/catalog/${seg(kindName)}`);
-      return [
-        h('p', {}, h('a', { href: sectionHref('catalog') }, 'All kinds')),
-        h('h3', {}, `Kind ${kind.kind}`),
-        facts([
-          ['version', kind.version],
-          ['updated', formatTime(kind.updatedAt)],
-          ['records', formatNumber(kind.data.length)],
-        ]),
-        kindTable(kind),
-        h('h3', {}, 'Versions'),
-        await versionsPane(),
-      ];
-    });
+    const showKind = (message?: string): void => {
+      void fill(body, async () => {
+        const kind = await api<CatalogKind>(`/v1/catalog/${seg(kindName)}`);
+        return [
+          message === undefined ? null : notice(message),
+          h('p', {}, h('a', { href: sectionHref('catalog') }, 'All kinds')),
+          h('h3', {}, `Kind ${kind.kind}`),
+          facts([
+            ['version', kind.version],
+            ['updated', formatTime(kind.updatedAt)],
+            ['records', formatNumber(kind.data.length)],
+          ]),
+          kindTable(kind),
+          await versionsPane(kindName, kindTable, showKind),
+        ];
+      });
+    };
+    showKind();
   },
 };

@@ -2,7 +2,7 @@
  * Games: find a game by id or id prefix, then its state, players, events (with a live tail over the
  * event stream) and, on servers that keep game history, its versions.
  */
-import { api, seg, serverHasPath, withQuery } from '../api.js';
+import { api, seg, withQuery } from '../api.js';
 import { field, h } from '../dom.js';
 import { tailEvents } from '../event-tail.js';
 import { jsonTree } from '../json-tree.js';
@@ -17,10 +17,11 @@ import {
   formatTime,
   hasKey,
   keyNeeded,
+  notice,
   table,
   tableRow,
-  unavailable,
 } from '../ui.js';
+import { historyPane } from './game-history.js';
 
 const LIST_LIMIT = 50;
 const EVENTS_SHOWN = 100;
@@ -119,23 +120,25 @@ function eventsPane(game: GameRecord, context: SectionContext): HTMLElement {
   return pane;
 }
 
-async function historyPane(): Promise<HTMLElement> {
-  const pane = h(
-    'section',
-    { 'aria-labelledby': 'history-title' },
-    h('h3', { id: 'history-title' }, 'History'),
-  );
-  // Rollback and fork need the time-travel endpoints; until the server has them the pane says so.
-  const offered = await serverHasPath('/api/game/{gameId}/history');
-  pane.append(
-    offered
-      ? h('p', { class: 'unavailable' }, 'This server keeps game history; this console does not show it yet.')
-      : unavailable('Game history, rollback and fork'),
-  );
-  return pane;
-}
-
-async function showGame(target: HTMLElement, gameId: string, context: SectionContext): Promise<void> {
+/**
+ * Shows one game. A rollback shows it again with `message` on top; each showing has its own signal,
+ * so the previous one's live tail stops with it.
+ */
+async function showGame(
+  target: HTMLElement,
+  gameId: string,
+  context: SectionContext,
+  message?: string,
+): Promise<void> {
+  const shown = new AbortController();
+  const stop = (): void => shown.abort();
+  context.signal.addEventListener('abort', stop, { once: true });
+  const own: SectionContext = { arg: context.arg, signal: shown.signal };
+  const again = (text: string): void => {
+    shown.abort();
+    context.signal.removeEventListener('abort', stop);
+    void showGame(target, gameId, context, text);
+  };
   await fill(target, async () => {
     const game = await api<GameRecord>(`/api/game/${seg(gameId)}/restore`);
     const players = table(
@@ -148,6 +151,7 @@ async function showGame(target: HTMLElement, gameId: string, context: SectionCon
       game.players.map((player, index) => ({ seat: index + 1, player })),
     );
     return [
+      message === undefined ? null : notice(message),
       h('h3', { id: 'game-title' }, `Game ${game.gameId}`),
       facts([
         ['status', game.status],
@@ -161,8 +165,8 @@ async function showGame(target: HTMLElement, gameId: string, context: SectionCon
       h('p', { class: 'muted' }, 'Reconnect tokens are stored only as hashes, so their expiry is not shown.'),
       h('h3', {}, 'State'),
       jsonTree(game.state, 'state'),
-      eventsPane(game, context),
-      await historyPane(),
+      eventsPane(game, own),
+      await historyPane(game, again),
     ];
   });
 }
