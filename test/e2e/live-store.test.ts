@@ -117,6 +117,11 @@ describe('a SQLite store in use', () => {
     const read = await fetch(`${again.url}/v1/docs/p/after`, { headers });
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ value: 'acknowledged' });
+    // The refusals wrote nothing, not even a "-rejected" audit entry.
+    const audit = (await (await fetch(`${again.url}/v1/admin/audit`, { headers })).json()) as {
+      events: Array<{ type: string }>;
+    };
+    expect(audit.events.map((entry) => entry.type).filter((type) => type.endsWith('-rejected'))).toEqual([]);
     await again.stop();
 
     // With every process gone, the restore runs.

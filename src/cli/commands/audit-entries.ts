@@ -12,7 +12,7 @@ import { decodeHeader, type ExportHeader, HEADER_BYTES } from '../../engine/dump
 import { describeCounts, isEmptyCounts } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
 import type { JsonObject } from '../../engine/types.js';
-import { SavepointError, toSavepointError } from '../../errors.js';
+import { isSavepointError, SavepointError, toSavepointError } from '../../errors.js';
 import { type CommandOutput, say } from '../options.js';
 
 /** Bytes read at a time while hashing a file. */
@@ -116,7 +116,8 @@ export async function recordAudit(
 /**
  * Runs a load (`import`, `migrate`) and records its outcome in `store`'s audit log: `<type>` with
  * `succeeded(result)` after it, or `<type>-rejected` with `rejected()` and the error, before the
- * error goes on to the caller.
+ * error goes on to the caller. A refusal because the store is in use (`STORE_IN_USE`) writes no entry:
+ * a replacement refused beside a live server must leave its store exactly as it was.
  */
 export async function audited<T>(
   store: Store,
@@ -129,6 +130,8 @@ export async function audited<T>(
   try {
     result = await load();
   } catch (error) {
+    // Refused because another process has the store open: nothing was touched, and nothing is written.
+    if (isSavepointError(error, 'STORE_IN_USE')) throw error;
     await recordAudit(
       store,
       `${type}-rejected`,
