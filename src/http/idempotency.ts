@@ -63,7 +63,8 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 
 /** How long a claim holds a key while its request runs; a claim left by a dead process frees itself then. */
 export const CLAIM_MS = 10_000;
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The methods whose requests take an `Idempotency-Key`. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Answer headers replayed with the body. */
 const KEPT_HEADERS = ['content-type', 'etag', 'location', 'cache-control'] as const;
 
@@ -175,7 +176,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
   };
 
   app.addHook('preHandler', (request, reply, done) => {
-    if (!WRITE_METHODS.has(request.method) || request.headers[IDEMPOTENCY_HEADER] === undefined)
+    if (!IDEMPOTENT_METHODS.has(request.method) || request.headers[IDEMPOTENCY_HEADER] === undefined)
       return done();
     begin(request, reply).then(
       (running) => {
@@ -273,6 +274,11 @@ const REPLAYED_RESPONSE_HEADER = {
   schema: { type: 'string', enum: ['true'] },
 } as const;
 
+const IDEMPOTENCY_ANSWERS = [
+  ['409', 'IDEMPOTENCY_IN_FLIGHT: a request with this Idempotency-Key is still running'],
+  ['422', 'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used for another request'],
+] as const;
+
 const problemOf = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -286,7 +292,7 @@ const problemOf = (description: string) => ({
 export function describeIdempotency(paths: Record<string, Record<string, OpenApiOperation>>): void {
   for (const operations of Object.values(paths)) {
     for (const [method, operation] of Object.entries(operations)) {
-      if (!WRITE_METHODS.has(method.toUpperCase())) continue;
+      if (!IDEMPOTENT_METHODS.has(method.toUpperCase())) continue;
       operation.parameters = [...(operation.parameters ?? []), { ...KEY_PARAMETER }];
       operation.responses ??= {};
       const responses = operation.responses;
@@ -294,12 +300,14 @@ export function describeIdempotency(paths: Record<string, Record<string, OpenApi
         if (status.startsWith('2'))
           response.headers = { ...response.headers, 'Idempotent-Replayed': REPLAYED_RESPONSE_HEADER };
       }
-      responses['409'] ??= problemOf(
-        'IDEMPOTENCY_IN_FLIGHT: a request with this Idempotency-Key is still running',
-      );
-      responses['422'] ??= problemOf(
-        'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used for another request',
-      );
+      // The routes declare 409 and 422 (see openapi.ts); say what they mean for a keyed request.
+      for (const [status, meaning] of IDEMPOTENCY_ANSWERS) {
+        const answer = responses[status];
+        responses[status] =
+          answer === undefined
+            ? problemOf(meaning)
+            : { ...answer, description: `${answer.description}; or ${meaning}` };
+      }
     }
   }
 }

@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
-import { describeIdempotency } from './idempotency.js';
+import { describeIdempotency, IDEMPOTENT_METHODS } from './idempotency.js';
 import { Problem, problemResponses } from './schemas.js';
 import { OPTIONAL_BODY } from './validation.js';
 import { SAVEPOINT_VERSION } from './version.js';
@@ -79,6 +79,8 @@ function declareConventionAnswers(app: FastifyInstance): void {
     const statuses: number[] = [503];
     if (methods.some((method) => BODY_METHODS.has(method))) statuses.push(400, 413);
     if ((route.config?.auth ?? 'key') !== 'none') statuses.push(401);
+    // Every write takes an Idempotency-Key (idempotency.ts): in flight is 409, reused is 422.
+    if (methods.some((method) => IDEMPOTENT_METHODS.has(method))) statuses.push(409, 422);
     const missing = statuses.filter((status) => !(status in response));
     if (missing.length > 0) route.schema.response = { ...problemResponses(...missing), ...response };
   });

@@ -285,6 +285,8 @@ describe.skipIf(!chromiumPresent)('the operator console in Chromium', () => {
     // The tree opens two levels; deeper ones open on demand.
     expect(detail).not.toContain('"Kd"');
     await page.locator('#game-detail summary', { hasText: 'cards:' }).click();
+    // The branch is built on its toggle event, which the click only queues.
+    await page.locator('#game-detail').getByText('"Kd"').first().waitFor();
     expect(await text('#game-detail')).toContain('"Kd"');
     expect(detail).toMatch(/1\s+ada/);
     expect(detail).toMatch(/2\s+grace/);

@@ -147,6 +147,11 @@ describe('failures', () => {
         done();
       },
     });
+    let slowStarted = (): void => {};
+    /** Resolves once `/test/slow` is running: closing must begin while it is in flight, not before it arrives. */
+    const slowEntered = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
     const failing: DomainPlugin = async (app) => {
       app.get('/test/bug', async () => {
         throw new Error('secret internals at /srv/db.sqlite line 42');
@@ -155,6 +160,7 @@ describe('failures', () => {
         throw new SavepointError('STORAGE_UNAVAILABLE', 'The database is not answering');
       });
       app.get('/test/slow', async () => {
+        slowStarted();
         await new Promise((resolve) => setTimeout(resolve, 300));
         return { finished: true };
       });
@@ -165,7 +171,7 @@ describe('failures', () => {
       logger: { level: 'info', stream },
       domains: [...domainPlugins, failing],
     });
-    return { app, savepoint, logs };
+    return { app, savepoint, logs, slowEntered };
   }
 
   it('an unexpected error answers 500 INTERNAL without its message or stack, and is logged', async () => {
@@ -211,13 +217,13 @@ describe('failures', () => {
   });
 
   it('closing finishes requests in flight (closing their connection) and refuses new connections', async () => {
-    const { app, savepoint } = await failingServer();
+    const { app, savepoint, slowEntered } = await failingServer();
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     if (address === null || typeof address === 'string') throw new Error('no address');
     const base = `http://127.0.0.1:${address.port}`;
     const slow = fetch(`${base}/test/slow`, { headers: auth });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await slowEntered;
     const closed = app.close();
     const answer = await slow;
     expect(answer.status).toBe(200);
