@@ -12,6 +12,7 @@ import { registerAuth } from './auth.js';
 import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
 import { domainPlugins } from './domain-plugins.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './error-handling.js';
+import { homeRoutes } from './home.routes.js';
 import { registerJsonBody } from './json-body.js';
 import { instrumentHttp, instrumentStore, Metrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -89,6 +90,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     config: Object.freeze({ ...config, apiKey }),
     metrics,
   };
+  await app.register(homeRoutes);
   await app.register(operationsRoutes, pluginOptions);
   await app.register(adminRoutes, pluginOptions);
   for (const plugin of options.domains ?? domainPlugins) await app.register(plugin, pluginOptions);
