@@ -1,10 +1,12 @@
 /** `savepoint serve` as a real process: start, answer, shut down on a signal with exit code 0. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, MAIN, ROOT, runCli } from './cli-harness.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -113,6 +115,32 @@ describe('savepoint serve', () => {
     ]);
     expect(await readdir(parent)).toEqual(['not-a-directory']);
   });
+
+  // The container's case exactly: a root-owned 0755 directory, and the server running as uid 1000.
+  it.skipIf(process.getuid?.() !== 0)(
+    'a root-owned data dir, for a server running as another user, is one clear EACCES line',
+    async () => {
+      const dataDir = await tempDir();
+      await chmod(dataDir, 0o755);
+      const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+        cwd: ROOT,
+        uid: 1000,
+        gid: 1000,
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        `error: The data directory ${dataDir} is not writable (EACCES), so the API key cannot be generated into it; fix its permissions, choose another with --data-dir, or set SAVEPOINT_API_KEY`,
+      ]);
+      expect(await readdir(dataDir)).toEqual([]);
+    },
+  );
 
   it('a SAVEPOINT_API_KEY shorter than 16 characters is refused before anything is written', async () => {
     const dataDir = join(await tempDir(), 'data');
