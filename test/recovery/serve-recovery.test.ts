@@ -48,7 +48,7 @@ describe('savepoint serve on a damaged data directory', () => {
       // It serves writes on the store it fell back to.
       const put = await fetch(`${url}/v1/docs/things/after`, {
         method: 'PUT',
-        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        headers: { authorization: 'Bearer recovery-key-0123456789', 'content-type': 'application/json' },
         body: JSON.stringify({ value: 1 }),
       });
       expect(put.status).toBe(201);
