@@ -267,8 +267,13 @@ function host(text: string): string {
   return text;
 }
 
+/** Shorter keys can be guessed; a generated key has 43 characters. */
+export const MIN_API_KEY_LENGTH = 16;
+
 function apiKey(text: string): string {
   if (/\s/.test(text)) fail('expected one word without spaces');
+  if (text.length < MIN_API_KEY_LENGTH)
+    fail(`expected at least ${MIN_API_KEY_LENGTH} characters (try: openssl rand -base64 32)`);
   return text;
 }
 

@@ -74,6 +74,12 @@ export class CardClient {
   readonly cardsByHand = new Map<number, string[]>();
   table: PublicTable | undefined;
   connected = false;
+  /**
+   * The seq of the event {@link table} reflects. A view or move answer can arrive after newer
+   * events (its request raced the stream); applying it would put an older table back, and a player
+   * waiting for a turn the stale table says is someone else's would wait forever.
+   */
+  #tableSeq = 0;
   readonly #options: CardClientOptions;
   #stream: IncomingMessage | undefined;
   #acting = false;
@@ -134,7 +140,7 @@ export class CardClient {
     const query = `playerId=${encodeURIComponent(this.playerId)}&token=${encodeURIComponent(this.token)}`;
     const answer = await this.#call(`/tables/${this.tableId}/view?${query}`);
     if (answer.status !== 200) throw new Error(`view: ${answer.status} ${JSON.stringify(answer.body)}`);
-    this.#see(answer.body.view as PlayerView);
+    this.#see(answer.body.view as PlayerView, answer.body.lastSeq as number);
   }
 
   /** Opens the event stream from the last seq seen and starts playing. Resolves once connected. */
@@ -211,13 +217,17 @@ export class CardClient {
       this.problems.push(
         `after reconnect at seq ${this.lastSeq}, the server is at ${String(answer.body.lastSeq)}`,
       );
-    this.#see(answer.body.view as PlayerView);
+    this.#see(answer.body.view as PlayerView, answer.body.lastSeq as number);
     return 200;
   }
 
-  #see(view: PlayerView): void {
-    this.table = view;
+  /** Takes `view`, the table as of event `seq`, unless the table already reflects a later event. */
+  #see(view: PlayerView, seq: number): void {
     if (view.yourCards.length > 0) this.cardsByHand.set(view.hand, view.yourCards);
+    if (seq < this.#tableSeq) return;
+    this.table = view;
+    this.#tableSeq = seq;
+    this.#maybeAct();
   }
 
   #receive(event: SeenEvent): void {
@@ -229,8 +239,10 @@ export class CardClient {
     this.events.push(event);
     this.#options.onEvent?.(event);
     const table = event.data.table as PublicTable | undefined;
-    if (table !== undefined) {
+    // A move answer may have brought a later table already.
+    if (table !== undefined && event.seq >= this.#tableSeq) {
       this.table = table;
+      this.#tableSeq = event.seq;
       // A new hand dealt new cards; the view has them.
       if (
         event.type === 'hand-won' ||
@@ -264,9 +276,8 @@ export class CardClient {
           const view = answer.body.view as PlayerView;
           const seq = answer.body.seq as number;
           this.acks.push({ seq, action, view });
-          if (view.yourCards.length > 0) this.cardsByHand.set(view.hand, view.yourCards);
-          // The answer may overtake the stream; the newer of the two says whose turn it is.
-          if (seq > this.lastSeq) this.table = view;
+          // The answer may overtake the stream, or trail it; the newer of the two says whose turn it is.
+          this.#see(view, seq);
         }
         // 409 ILLEGAL_MOVE: the table moved on meanwhile; the stream will say what happened.
         this.#maybeAct();
@@ -308,31 +319,48 @@ export async function createTable(
   return answer.body.tokens as Record<string, string>;
 }
 
-async function demo(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      url: { type: 'string', default: 'http://127.0.0.1:8790' },
-      table: { type: 'string', default: `demo-${Date.now().toString(36)}` },
-      players: { type: 'string', default: 'alice,bob,carol' },
-      actions: { type: 'string', default: '200' },
-    },
-  });
-  const players = values.players.split(',');
-  const urls = values.url.split(',');
-  const tokens = await createTable(urls, values.table, players);
-  console.log(`table ${values.table} seated ${players.join(', ')}`);
+export interface DemoOptions {
+  /** One server, or several to fail over between. */
+  readonly urls: readonly string[];
+  readonly tableId: string;
+  readonly players: readonly string[];
+  /** A player stops after this many moves, which ends the demo if no one has won by then. */
+  readonly actions: number;
+  /** Where the demo narrates; default `console.log`. */
+  readonly log?: (line: string) => void;
+  /** The strategy's random source for player `index`; default `Math.random`. */
+  readonly random?: (index: number) => () => number;
+  /** Stops the players and rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface DemoResult {
+  /** The player holding every chip, or `null` when the demo stopped at its move limit. */
+  readonly winner: string | null;
+  readonly clients: readonly CardClient[];
+}
+
+/**
+ * Seats a table of scripted players and lets them play until someone holds every chip or a player
+ * has made `actions` moves. A player whose server went away reconnects (with its token and the
+ * last seq it saw) and plays on, so the demo survives a kill -9 of the server.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { urls, tableId, players, actions } = options;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const tokens = await createTable(urls, tableId, players);
+  log(`table ${tableId} seated ${players.join(', ')}`);
   const clients = players.map(
-    (player) =>
-      new CardClient(urls, values.table, player, tokens[player] as string, {
-        maxActions: Number(values.actions),
-        onFailover: (from, to) => console.log(`${player}: ${from} did not answer, trying ${to}`),
+    (player, index) =>
+      new CardClient(urls, tableId, player, tokens[player] as string, {
+        maxActions: actions,
+        ...(options.random === undefined ? {} : { random: options.random(index) }),
+        onFailover: (from, to) => log(`${player}: ${from} did not answer, trying ${to}`),
         onEvent: (event) => {
           if (player !== players[0]) return;
           const table = event.data.table as PublicTable | undefined;
           const summary = table === undefined ? '' : ` pot=${table.pot} chips=${JSON.stringify(table.chips)}`;
-          console.log(
-            `#${event.seq} ${event.type} ${JSON.stringify({ ...event.data, table: undefined })}${summary}`,
-          );
+          log(`#${event.seq} ${event.type} ${JSON.stringify({ ...event.data, table: undefined })}${summary}`);
         },
       }),
   );
@@ -342,25 +370,79 @@ async function demo(): Promise<void> {
   }
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 250));
+    if (options.signal?.aborted === true) {
+      for (const client of clients) client.stop();
+      throw options.signal.reason;
+    }
     if (clients.some((client) => client.table?.phase === 'finished')) break;
     // A player who has made its moves sits out, which stalls the table: the demo is over.
-    if (clients.some((client) => client.acks.length >= Number(values.actions))) break;
+    if (clients.some((client) => client.acks.length >= actions)) break;
     for (const client of clients) {
       if (client.connected) continue;
       const status = await client.reconnect().catch(() => 0);
       if (status !== 200) continue;
-      console.log(`${client.playerId} reconnected to ${client.baseUrl} at seq ${client.lastSeq}`);
+      log(`${client.playerId} reconnected to ${client.baseUrl} at seq ${client.lastSeq}`);
       await client.play().catch(() => undefined);
     }
   }
   for (const client of clients) {
     client.stop();
     const verdict = client.problems.length === 0 ? 'no gaps, no duplicates' : client.problems.join('; ');
-    console.log(
-      `${client.playerId}: ${client.events.length} events, ${client.acks.length} moves, ${verdict}`,
-    );
+    log(`${client.playerId}: ${client.events.length} events, ${client.acks.length} moves, ${verdict}`);
   }
-  console.log(`winner: ${clients[0]?.table?.winner ?? 'none'}`);
+  const winner = clients[0]?.table?.winner ?? null;
+  log(`winner: ${winner ?? 'none'}`);
+  return { winner, clients };
+}
+
+const USAGE = `usage: node --import tsx examples/card-game/client.ts [options]
+
+Seats a table of scripted players on the example server and plays until someone wins.
+
+  --url URL[,URL...]   the server, or several to fail over between (default http://127.0.0.1:8790)
+  --table ID           the table to create (default demo-<time>)
+  --players A,B,...    the players (default alice,bob,carol)
+  --actions N          a player stops after N moves (default 200)
+  -h, --help           this text`;
+
+async function demo(): Promise<void> {
+  let values: { url: string; table: string; players: string; actions: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        url: { type: 'string', default: 'http://127.0.0.1:8790' },
+        table: { type: 'string', default: `demo-${Date.now().toString(36)}` },
+        players: { type: 'string', default: 'alice,bob,carol' },
+        actions: { type: 'string', default: '200' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const actions = Number(values.actions);
+  if (!Number.isInteger(actions) || actions < 1) {
+    console.error(`error: --actions expects a positive integer, not "${values.actions}"`);
+    process.exit(2);
+  }
+  try {
+    await runDemo({
+      urls: values.url.split(','),
+      tableId: values.table,
+      players: values.players.split(','),
+      actions,
+    });
+  } catch (error) {
+    console.error(
+      `error: ${error instanceof Error ? error.message : String(error)} (is the example server running at ${values.url}?)`,
+    );
+    process.exit(1);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await demo();

@@ -34,20 +34,48 @@ import { isSavepointError, openSavepoint, SavepointError } from '../../src/index
 import { ACTIONS, type Action, RuleError, type TableState, viewFor } from './poker.js';
 import { TableHost, TableOwnedElsewhere } from './tables.js';
 
-const { values: args } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '8790' },
-    host: { type: 'string', default: '127.0.0.1' },
-    'data-dir': { type: 'string', default: process.env.DATA_DIR ?? './data/card-game' },
-    /** A storage URL for openSavepoint; default `sqlite:<data-dir>/card-game.db`. */
-    database: { type: 'string', default: process.env.DATABASE_URL },
-    redis: { type: 'string', default: process.env.REDIS_URL },
-    /** The lease holder; default `<hostname>:<port>`, so a server restarted in place gets its tables back at once. */
-    'server-id': { type: 'string', default: process.env.SERVER_ID },
-    'lease-ttl-ms': { type: 'string', default: '3000' },
-    'lease-wait-ms': { type: 'string' },
-  },
-});
+const USAGE = `usage: node --import tsx examples/card-game/server.ts [options]
+
+A small poker server that embeds Savepoint and survives kill -9 (see examples/card-game/README.md).
+
+  --port N              port to listen on (env PORT; default 8790)
+  --host HOST           interface to bind (default 127.0.0.1)
+  --data-dir DIR        where the SQLite file lives (env DATA_DIR; default ./data/card-game)
+  --database URL        sqlite:<path> or postgres://... (env DATABASE_URL; default sqlite:<data-dir>/card-game.db)
+  --redis URL           redis://... for several servers on PostgreSQL (env REDIS_URL)
+  --server-id NAME      the lease holder (env SERVER_ID; default <hostname>:<port>)
+  --lease-ttl-ms N      how long a table's lease lasts without renewal (default 3000)
+  --lease-wait-ms N     how long to wait for another server's lease before answering 409
+  -h, --help            this text`;
+
+function parseArguments() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: process.env.PORT ?? '8790' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'data-dir': { type: 'string', default: process.env.DATA_DIR ?? './data/card-game' },
+        /** A storage URL for openSavepoint; default `sqlite:<data-dir>/card-game.db`. */
+        database: { type: 'string', default: process.env.DATABASE_URL },
+        redis: { type: 'string', default: process.env.REDIS_URL },
+        /** The lease holder; default `<hostname>:<port>`, so a server restarted in place gets its tables back at once. */
+        'server-id': { type: 'string', default: process.env.SERVER_ID },
+        'lease-ttl-ms': { type: 'string', default: '3000' },
+        'lease-wait-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const args = parseArguments();
+if (args.help === true) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const savepoint = await openSavepoint({
   url: args.database ?? `sqlite:${join(resolve(args['data-dir']), 'card-game.db')}`,

@@ -46,16 +46,30 @@ export async function resolveApiKey(config: Pick<Config, 'apiKey' | 'dataDir'>):
   try {
     return { key: await readKeyFile(path), origin: 'file', path };
   } catch (error) {
-    if (!isErrno(error, 'ENOENT')) throw error;
+    // ENOTDIR: a file sits where a directory of the path should be; creating it below reports that.
+    if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error;
   }
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('base64url');
   try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     writeFileAtomicSync(path, `${key}\n`, { mode: 0o600, exclusive: true });
   } catch (error) {
     // Another process created it between our read and write: use theirs.
     if (isErrno(error, 'EEXIST')) return { key: await readKeyFile(path), origin: 'file', path };
-    throw error;
+    throw unwritable(config.dataDir, error);
   }
   return { key, origin: 'file-created', path };
+}
+
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOSPC', 'EDQUOT']);
+
+/** The data dir cannot take the key file: say which directory and the ways out, not a raw errno. */
+function unwritable(dataDir: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || !UNWRITABLE.has(code)) return error;
+  return new SavepointError(
+    'STORAGE_UNAVAILABLE',
+    `The data directory ${dataDir} is not writable (${code}), so the API key cannot be generated into it; fix its permissions, choose another with --data-dir, or set SAVEPOINT_API_KEY`,
+    { cause: error },
+  );
 }

@@ -105,7 +105,15 @@ function refusal(
     );
   }
   const presented = presentedKey(header);
-  if (presented === undefined || !matchesKey(presented)) {
+  if (presented === undefined) {
+    // The usual slip is the bare key (`Authorization: <key>`): calling that "wrong" sends people
+    // hunting for another key when only the scheme word is missing.
+    return new SavepointError(
+      'UNAUTHORIZED',
+      'The Authorization header must be the word Bearer, a space, then the key: send Authorization: Bearer <key>',
+    );
+  }
+  if (!matchesKey(presented)) {
     return new SavepointError('UNAUTHORIZED', 'The API key is wrong: send Authorization: Bearer <key>');
   }
   return undefined;

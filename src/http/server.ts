@@ -13,6 +13,7 @@ import { consoleRoutes } from './console.routes.js';
 import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
 import { domainPlugins } from './domain-plugins.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './error-handling.js';
+import { homeRoutes } from './home.routes.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerJsonBody } from './json-body.js';
 import { instrumentHttp, instrumentStore, Metrics } from './metrics.js';
@@ -99,6 +100,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     config: Object.freeze({ ...config, apiKey }),
     metrics,
   };
+  await app.register(homeRoutes);
   await app.register(operationsRoutes, pluginOptions);
   await app.register(adminRoutes, pluginOptions);
   await app.register(consoleRoutes, {});

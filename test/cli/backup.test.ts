@@ -18,7 +18,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const KEY = 'backup-test-key';
+const KEY = 'backup-test-key-0123';
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
 async function put(url: string, key: string, value: unknown): Promise<number> {

@@ -97,7 +97,7 @@ describe('loadConfig', () => {
         SAVEPOINT_DATA_DIR: '/var/lib/savepoint',
         DATABASE_URL: 'postgres://app:secret@db/savepoint',
         REDIS_URL: 'redis://cache:6379',
-        SAVEPOINT_API_KEY: 'k3y',
+        SAVEPOINT_API_KEY: 'k3y-0123456789abcdef',
         SAVEPOINT_PUBLIC_READS: 'false',
         SAVEPOINT_MAX_BODY: '2mb',
         SAVEPOINT_TOKEN_TTL: '10m',
@@ -122,7 +122,7 @@ describe('loadConfig', () => {
       dataDir: '/var/lib/savepoint',
       databaseUrl: 'postgres://app:secret@db/savepoint',
       redisUrl: 'redis://cache:6379',
-      apiKey: 'k3y',
+      apiKey: 'k3y-0123456789abcdef',
       publicReads: false,
       maxBodyBytes: 2 * 1024 * 1024,
       tokenTtlMs: 600_000,
@@ -196,6 +196,7 @@ describe('loadConfig', () => {
     ['SAVEPOINT_EMA_ALPHA', '1.5'],
     ['SAVEPOINT_LOG_LEVEL', 'loud'],
     ['SAVEPOINT_API_KEY', 'has space'],
+    ['SAVEPOINT_API_KEY', 'fifteen-chars15'],
   ])('refuses %s=%j', (name, value) => {
     const problems = problemsOf(() => loadConfig({ env: { [name]: value } }));
     expect(problems).toHaveLength(1);
@@ -229,7 +230,7 @@ describe('describeConfig', () => {
       env: {
         DATABASE_URL: 'postgres://app:hunter2@db:5432/savepoint',
         REDIS_URL: 'redis://:redispass@cache:6379',
-        SAVEPOINT_API_KEY: 'the-secret-key',
+        SAVEPOINT_API_KEY: 'the-secret-key-0123',
       },
     });
     const text = describeConfig(config).join('\n');

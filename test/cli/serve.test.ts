@@ -1,9 +1,12 @@
 /** `savepoint serve` as a real process: start, answer, shut down on a signal with exit code 0. */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, MAIN, ROOT, runCli } from './cli-harness.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -86,12 +89,68 @@ describe('savepoint serve', () => {
     const dataDir = await tempDir();
     const holder = runCli(['serve', '--port', '0', '--data-dir', dataDir, '--database', 'memory:']);
     const [, port] = await holder.waitForLine(/^listening on http:\/\/127\.0\.0\.1:(\d+)$/m);
-    const clash = runCli(['serve', '--port', port as string, '--data-dir', dataDir, '--database', 'memory:']);
+    // A second server on a fresh data dir (the default SQLite store, a generated key): it must not
+    // leave a key or a database behind in a directory nobody will use.
+    const freshDir = join(await tempDir(), 'fresh');
+    const clash = runCli(['serve', '--port', port as string, '--data-dir', freshDir]);
     expect(await clash.exited).toBe(1);
-    expect(clash.stderr()).toMatch(/^error: .*EADDRINUSE/m);
-    expect(clash.stderr()).not.toContain('    at ');
+    expect(clash.stderr().trim().split('\n')).toEqual([
+      `error: Port ${port} on 127.0.0.1 is already in use (is another savepoint running?); stop that process or choose another port with --port`,
+    ]);
+    expect(existsSync(freshDir)).toBe(false);
     holder.child.kill('SIGTERM');
     expect(await holder.exited).toBe(0);
+  });
+
+  // Tests run as root, which may write anywhere: a data dir below a regular file stays unwritable
+  // for root too (ENOTDIR), the way a root-owned host directory is for an unprivileged user.
+  it('an unwritable data dir, with the key to generate, is one clear line, exit 1, nothing written', async () => {
+    const parent = await tempDir();
+    const blocker = join(parent, 'not-a-directory');
+    await writeFile(blocker, '');
+    const run = runCli(['serve', '--port', '0', '--data-dir', join(blocker, 'data')]);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr().trim().split('\n')).toEqual([
+      `error: The data directory ${join(blocker, 'data')} is not writable (ENOTDIR), so the API key cannot be generated into it; fix its permissions, choose another with --data-dir, or set SAVEPOINT_API_KEY`,
+    ]);
+    expect(await readdir(parent)).toEqual(['not-a-directory']);
+  });
+
+  // The container's case exactly: a root-owned 0755 directory, and the server running as uid 1000.
+  it.skipIf(process.getuid?.() !== 0)(
+    'a root-owned data dir, for a server running as another user, is one clear EACCES line',
+    async () => {
+      const dataDir = await tempDir();
+      await chmod(dataDir, 0o755);
+      const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+        cwd: ROOT,
+        uid: 1000,
+        gid: 1000,
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        `error: The data directory ${dataDir} is not writable (EACCES), so the API key cannot be generated into it; fix its permissions, choose another with --data-dir, or set SAVEPOINT_API_KEY`,
+      ]);
+      expect(await readdir(dataDir)).toEqual([]);
+    },
+  );
+
+  it('a SAVEPOINT_API_KEY shorter than 16 characters is refused before anything is written', async () => {
+    const dataDir = join(await tempDir(), 'data');
+    const run = runCli(['serve', '--port', '0', '--data-dir', dataDir], { SAVEPOINT_API_KEY: 'short-key' });
+    expect(await run.exited).toBe(1);
+    expect(run.stderr().trim().split('\n')).toEqual([
+      'error: Invalid SAVEPOINT_API_KEY "***": expected at least 16 characters (try: openssl rand -base64 32)',
+    ]);
+    expect(run.stderr()).not.toContain('short-key');
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('honours HOST and PORT from the environment, and SAVEPOINT_API_KEY', async () => {

@@ -1,5 +1,5 @@
 /** Authentication (API.md, Conventions): the API key, public reads, route-level auth and the key file. */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
@@ -49,6 +49,26 @@ describe('with public reads (the default)', () => {
       headers: { authorization },
     });
     expectProblem(response, 401, 'UNAUTHORIZED');
+  });
+
+  it('the bare key, without Bearer, is told how to send it, not that it is wrong', async () => {
+    const response = await server.request({
+      method: 'GET',
+      url: '/v1/docs/things/a',
+      headers: { authorization: TEST_API_KEY },
+    });
+    const { detail } = expectProblem(response, 401, 'UNAUTHORIZED');
+    expect(detail).toMatch(/the word Bearer, a space, then the key/);
+    expect(detail).not.toMatch(/wrong/);
+  });
+
+  it('a wrong key after Bearer is called wrong', async () => {
+    const response = await server.request({
+      method: 'GET',
+      url: '/v1/docs/things/a',
+      headers: { authorization: `Bearer ${TEST_API_KEY}x` },
+    });
+    expect(expectProblem(response, 401, 'UNAUTHORIZED').detail).toMatch(/The API key is wrong/);
   });
 
   it('a refused write writes nothing', async () => {
@@ -203,9 +223,23 @@ describe('the api-key file', () => {
 
   it('SAVEPOINT_API_KEY wins and no file is written', async () => {
     const dataDir = await tempDir();
-    const resolved = await resolveApiKey({ dataDir, apiKey: 'from-env' });
-    expect(resolved).toEqual({ key: 'from-env', origin: 'env' });
+    const resolved = await resolveApiKey({ dataDir, apiKey: 'from-env-0123456789' });
+    expect(resolved).toEqual({ key: 'from-env-0123456789', origin: 'env' });
     await expect(stat(join(dataDir, 'api-key'))).rejects.toThrow(/ENOENT/);
+  });
+
+  // Tests run as root, which may write anywhere: a data dir below a regular file is what stays
+  // unwritable for root too (ENOTDIR), the way a root-owned directory is for the `node` user.
+  it('an unwritable data dir is refused with a clear message, and nothing is written', async () => {
+    const parent = await tempDir();
+    const blocker = join(parent, 'not-a-directory');
+    await writeFile(blocker, 'a file where a directory should be');
+    const dataDir = join(blocker, 'data');
+    await expect(resolveApiKey({ dataDir, apiKey: undefined })).rejects.toThrow(
+      /^The data directory .*not-a-directory\/data is not writable \(ENOTDIR\), so the API key cannot be generated into it; fix its permissions, choose another with --data-dir, or set SAVEPOINT_API_KEY$/,
+    );
+    expect(await readdir(parent)).toEqual(['not-a-directory']);
+    expect(await readFile(blocker, 'utf8')).toBe('a file where a directory should be');
   });
 
   it('an empty key file is refused with a clear message', async () => {

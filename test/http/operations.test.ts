@@ -99,6 +99,17 @@ describe('health, metrics and the API description', () => {
     expect(response.body).toContain('<html');
   });
 
+  it('GET / is a small page naming the service and version, linking to /docs and /console', async () => {
+    const response = await server.request({ method: 'GET', url: '/', anonymous: true });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    const version = (json(await server.request({ method: 'GET', url: '/health' })) as { version: string })
+      .version;
+    expect(response.body).toContain(`<title>Savepoint ${version}</title>`);
+    expect(response.body).toContain('<a href="/docs">');
+    expect(response.body).toContain('<a href="/console">');
+  });
+
   it('POST /v1/admin/sweep removes expired records and answers the counts', async () => {
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
     const local = await startTestServer({ savepoint: { url: 'memory:', clock: clock.now } });

@@ -23,7 +23,9 @@ describe('savepoint serve on a damaged data directory', () => {
       const dataDir = tempDir();
       const original = await damagedStore(dataDir, damage);
       const started = performance.now();
-      const run = runCli(['serve', '--port', '0', '--data-dir', dataDir], { SAVEPOINT_API_KEY: 'k' });
+      const run = runCli(['serve', '--port', '0', '--data-dir', dataDir], {
+        SAVEPOINT_API_KEY: 'recovery-key-0123456789',
+      });
       const [, url] = await run.waitForLine(/^listening on (\S+)$/m);
       const startMs = performance.now() - started;
       const errorLines = run
@@ -46,7 +48,7 @@ describe('savepoint serve on a damaged data directory', () => {
       // It serves writes on the store it fell back to.
       const put = await fetch(`${url}/v1/docs/things/after`, {
         method: 'PUT',
-        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        headers: { authorization: 'Bearer recovery-key-0123456789', 'content-type': 'application/json' },
         body: JSON.stringify({ value: 1 }),
       });
       expect(put.status).toBe(201);
@@ -60,7 +62,7 @@ describe('savepoint serve on a damaged data directory', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'plain-file'), '');
     const run = runCli(['serve', '--port', '0', '--data-dir', join(dir, 'plain-file', 'data')], {
-      SAVEPOINT_API_KEY: 'k',
+      SAVEPOINT_API_KEY: 'recovery-key-0123456789',
     });
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(new RegExp(`^error: .*${join(dir, 'plain-file', 'data')}`, 'm'));

@@ -18,6 +18,7 @@ import {
   say,
   withStorageOptions,
 } from '../options.js';
+import { assertPortFree, portRefusal } from '../port-check.js';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -41,6 +42,7 @@ export async function startService(
 ): Promise<RunningService> {
   say(output.out, `savepoint ${SAVEPOINT_VERSION}`);
   for (const line of describeConfig(config)) say(output.out, `  ${line}`);
+  await assertPortFree(config.host, config.port);
   const apiKey = await resolveApiKey(config);
   if (apiKey.origin === 'file-created') say(output.out, `api key: generated into ${apiKey.path} (mode 0600)`);
   else if (apiKey.origin === 'file') say(output.out, `api key: read from ${apiKey.path}`);
@@ -60,7 +62,7 @@ export async function startService(
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await savepoint.close();
-    throw error;
+    throw portRefusal(config.host, config.port, error);
   }
   const address = app.server.address();
   const port = address !== null && typeof address === 'object' ? address.port : config.port;
