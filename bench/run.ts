@@ -9,6 +9,7 @@ import { benchRedisCache } from './cache/cache.js';
 import { benchLeaderboards } from './domains/leaderboards.js';
 import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
 import { benchBoards } from './engine/boards.js';
+import { benchBoardsVsRedis } from './engine/boards-vs-redis.js';
 import { benchCheckpoints } from './engine/checkpoints.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
@@ -45,6 +46,7 @@ const groups: Record<string, () => Promise<void>> = {
   },
   postgres: () => benchPostgresCommits(scale),
   cache: () => benchRedisCache(scale),
+  boards: () => benchBoardsVsRedis(scale),
 };
 
 const wanted = process.argv.slice(2);
