@@ -49,6 +49,10 @@ interface EntryRow {
   readonly sort_key: Buffer;
 }
 
+interface MemberRow extends EntryRow {
+  readonly board_id: number;
+}
+
 interface RankedRow {
   readonly member: string;
   readonly score: number;
@@ -80,6 +84,7 @@ export class BoardTable {
   readonly #countMembers: Database.Statement<[number, number]>;
   readonly #deleteBoard: Database.Statement<[number]>;
   readonly #selectEntry: Database.Statement<[number, string], EntryRow>;
+  readonly #selectMember: Database.Statement<[string, string], MemberRow>;
   readonly #insertEntry: Database.Statement<[number, string, number, number, string | null, Buffer]>;
   readonly #updateEntry: Database.Statement<[number, number, string | null, Buffer, number, string]>;
   readonly #deleteEntry: Database.Statement<[number, string]>;
@@ -101,6 +106,9 @@ export class BoardTable {
     this.#selectEntry = db.prepare(
       'SELECT score, reached_at, metadata, sort_key FROM board_entries WHERE board_id = ? AND member = ?',
     );
+    this.#selectMember = db.prepare(`
+      SELECT e.board_id, e.score, e.reached_at, e.metadata, e.sort_key
+      FROM boards b JOIN board_entries e ON e.board_id = b.id AND e.member = ? WHERE b.name = ?`);
     this.#insertEntry = db.prepare(
       'INSERT INTO board_entries (board_id, member, score, reached_at, metadata, sort_key) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -133,6 +141,7 @@ export class BoardTable {
   range(board: string, offset: number, limit: number): BoardEntry[] {
     const row = this.#selectBoard.get(board);
     if (row === undefined) return [];
+    this.#blocks.sync();
     const start = this.#blocks.keyAtOffset(row.id, offset, row.member_count);
     if (start === undefined) return [];
     return this.#rangeFrom
@@ -142,14 +151,14 @@ export class BoardTable {
 
   /** The member's entry with its rank. Call inside a read transaction, for one consistent snapshot. */
   member(board: string, member: string): BoardEntry | undefined {
-    const row = this.#selectBoard.get(board);
-    if (row === undefined) return undefined;
-    const entry = this.#selectEntry.get(row.id, member);
+    // One statement finds the board and the entry; the rank then counts within one block only.
+    const entry = this.#selectMember.get(member, board);
     if (entry === undefined) return undefined;
+    this.#blocks.sync();
     return toEntry(
       board,
       { member, score: entry.score, reached_at: entry.reached_at, metadata: entry.metadata },
-      this.#blocks.rankOf(row.id, entry.sort_key),
+      this.#blocks.rankOf(entry.board_id, entry.sort_key),
     );
   }
 
@@ -181,6 +190,7 @@ export class BoardTable {
     }
     const { score, reachedAt, metadataJson: metadata } = decision;
     const key = boardSortKey(order, score, reachedAt, op.member);
+    this.#blocks.sync();
     const boardId = board?.id ?? this.#createBoard(op.board, order);
     if (current === undefined) {
       this.#insertEntry.run(boardId, op.member, score, reachedAt, metadata, key);
@@ -197,6 +207,7 @@ export class BoardTable {
     const board = this.#selectBoard.get(op.board);
     const entry = board === undefined ? undefined : this.#selectEntry.get(board.id, op.member);
     if (board === undefined || entry === undefined) return { op: 'removeMember', deleted: false };
+    this.#blocks.sync();
     this.#deleteEntry.run(board.id, op.member);
     this.#blocks.removed(board.id, entry.sort_key);
     this.#countMembers.run(-1, board.id);
@@ -206,10 +217,16 @@ export class BoardTable {
   deleteBoard(op: PreparedDeleteBoard): DeleteResult {
     const board = this.#selectBoard.get(op.board);
     if (board === undefined) return { op: 'deleteBoard', deleted: false };
+    this.#blocks.sync();
     this.#deleteEntries.run(board.id);
     this.#blocks.drop(board.id);
     this.#deleteBoard.run(board.id);
     return { op: 'deleteBoard', deleted: true };
+  }
+
+  /** Drops the rank blocks held in memory; the driver calls it when a transaction rolls back. */
+  forgetRanks(): void {
+    this.#blocks.forget();
   }
 
   #createBoard(name: string, order: BoardOrder): number {
