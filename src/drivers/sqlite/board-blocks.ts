@@ -19,6 +19,10 @@
  * nothing else could have changed the rows: {@link BoardBlocks.sync} drops it when another
  * connection has committed (`PRAGMA data_version`), and the driver calls
  * {@link BoardBlocks.forget} whenever a transaction of its own rolls back.
+ *
+ * A count that only moves by one is written once per commit, by {@link BoardBlocks.flush}, instead
+ * of once per op: loading 10,000 members in one commit then updates each block's row once. Splits
+ * and merges write their rows at once, with the counts held in memory.
  */
 import type Database from 'better-sqlite3';
 import { BlockIndex } from './block-index.js';
@@ -41,7 +45,6 @@ interface Block {
 
 export class BoardBlocks {
   readonly #insert: Database.Statement<[number, Buffer, number]>;
-  readonly #adjust: Database.Statement<[number, number, Buffer]>;
   readonly #setCount: Database.Statement<[number, number, Buffer]>;
   readonly #remove: Database.Statement<[number, Buffer]>;
   readonly #removeAll: Database.Statement<[number]>;
@@ -50,11 +53,14 @@ export class BoardBlocks {
   readonly #load: Database.Statement<[number], Block>;
   readonly #dataVersion: Database.Statement<[], number>;
   readonly #indexes = new Map<number, BlockIndex>();
+  /** Per board, the blocks whose row count lags the one in memory until {@link flush}. */
+  readonly #dirty = new Map<number, Set<Buffer>>();
   #seenVersion: number | undefined;
+  /** Set once the current write transaction has checked `data_version`. */
+  #synced = false;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare('INSERT INTO board_blocks (board_id, lo, count) VALUES (?, ?, ?)');
-    this.#adjust = db.prepare('UPDATE board_blocks SET count = count + ? WHERE board_id = ? AND lo = ?');
     this.#setCount = db.prepare('UPDATE board_blocks SET count = ? WHERE board_id = ? AND lo = ?');
     this.#remove = db.prepare('DELETE FROM board_blocks WHERE board_id = ? AND lo = ?');
     this.#removeAll = db.prepare('DELETE FROM board_blocks WHERE board_id = ?');
@@ -83,9 +89,24 @@ export class BoardBlocks {
     this.#seenVersion = version;
   }
 
-  /** Drops the blocks held in memory: a transaction that changed them has rolled back. */
+  /** {@link sync} once per commit: nobody else can commit while this connection holds the write lock. */
+  syncForWrite(): void {
+    if (this.#synced) return;
+    this.sync();
+    this.#synced = true;
+  }
+
+  /** Writes the counts still held in memory only; call at the end of each commit, inside it. */
+  flush(): void {
+    this.#synced = false;
+    for (const boardId of this.#dirty.keys()) this.#flushBoard(boardId);
+  }
+
+  /** Drops the blocks held in memory and their unwritten counts: a transaction that changed them has rolled back. */
   forget(): void {
     this.#indexes.clear();
+    this.#dirty.clear();
+    this.#synced = false;
   }
 
   /** Starts a new board's index: one empty block covering every key. */
@@ -97,6 +118,7 @@ export class BoardBlocks {
   drop(boardId: number): void {
     this.#removeAll.run(boardId);
     this.#indexes.delete(boardId);
+    this.#dirty.delete(boardId);
   }
 
   /** Counts a key just inserted into `board_entries`. */
@@ -106,8 +128,8 @@ export class BoardBlocks {
     const lo = index.lo(at);
     const count = index.count(at) + 1;
     if (count <= MAX_BLOCK_SIZE) {
-      this.#adjust.run(1, boardId, lo);
       index.adjust(at, 1);
+      this.#lag(boardId, lo);
       return;
     }
     const half = count >>> 1;
@@ -123,30 +145,27 @@ export class BoardBlocks {
     const at = index.find(key);
     const lo = index.lo(at);
     const count = index.count(at) - 1;
+    index.adjust(at, -1);
     if (count >= MERGE_BELOW) {
-      this.#adjust.run(-1, boardId, lo);
-      index.adjust(at, -1);
+      this.#lag(boardId, lo);
       return;
     }
     if (at > 0) {
       const previous = at - 1;
       if (count === 0 || index.count(previous) + count <= BLOCK_SIZE) {
         this.#remove.run(boardId, lo);
-        if (count > 0) this.#adjust.run(count, boardId, index.lo(previous));
-        index.adjust(at, -1);
         index.merge(at, previous);
+        this.#setCount.run(index.count(previous), boardId, index.lo(previous));
         return;
       }
     } else if (at + 1 < index.size && index.count(at + 1) + count <= BLOCK_SIZE) {
       // The first block never goes away; it absorbs its successor instead.
       this.#remove.run(boardId, index.lo(at + 1));
-      this.#setCount.run(count + index.count(at + 1), boardId, lo);
-      index.adjust(at, -1);
       index.merge(at + 1, at);
+      this.#setCount.run(index.count(at), boardId, lo);
       return;
     }
-    this.#adjust.run(-1, boardId, lo);
-    index.adjust(at, -1);
+    this.#lag(boardId, lo);
   }
 
   /** Moves one entry's count from its old key to its new one (the entry's row already holds the new key). */
@@ -181,6 +200,28 @@ export class BoardBlocks {
     return skip === 0 ? lo : this.#keyAt.get(boardId, lo, skip);
   }
 
+  /** Marks a block whose row count is behind the count in memory. */
+  #lag(boardId: number, lo: Buffer): void {
+    let blocks = this.#dirty.get(boardId);
+    if (blocks === undefined) {
+      blocks = new Set();
+      this.#dirty.set(boardId, blocks);
+    }
+    blocks.add(lo);
+  }
+
+  #flushBoard(boardId: number): void {
+    const blocks = this.#dirty.get(boardId);
+    const index = this.#indexes.get(boardId);
+    this.#dirty.delete(boardId);
+    if (blocks === undefined || index === undefined) return;
+    for (const lo of blocks) {
+      const at = index.find(lo);
+      // A block merged away since has no row left to write.
+      if (index.lo(at) === lo) this.#setCount.run(index.count(at), boardId, lo);
+    }
+  }
+
   #index(boardId: number): BlockIndex {
     let index = this.#indexes.get(boardId);
     if (index === undefined) {
@@ -191,6 +232,7 @@ export class BoardBlocks {
       );
       if (this.#indexes.size >= CACHED_BOARDS) {
         const oldest = this.#indexes.keys().next().value as number;
+        this.#flushBoard(oldest);
         this.#indexes.delete(oldest);
       }
       this.#indexes.set(boardId, index);

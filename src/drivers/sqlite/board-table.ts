@@ -79,6 +79,8 @@ function toInfo(row: NamedBoardRow): BoardInfo {
 
 export class BoardTable {
   readonly #blocks: BoardBlocks;
+  /** Member count changes of the commit being applied, by board id. */
+  readonly #pendingCounts = new Map<number, number>();
   readonly #selectBoard: Database.Statement<[string], BoardRow>;
   readonly #insertBoard: Database.Statement<[string, BoardOrder], number>;
   readonly #countMembers: Database.Statement<[number, number]>;
@@ -190,12 +192,12 @@ export class BoardTable {
     }
     const { score, reachedAt, metadataJson: metadata } = decision;
     const key = boardSortKey(order, score, reachedAt, op.member);
-    this.#blocks.sync();
+    this.#blocks.syncForWrite();
     const boardId = board?.id ?? this.#createBoard(op.board, order);
     if (current === undefined) {
       this.#insertEntry.run(boardId, op.member, score, reachedAt, metadata, key);
       this.#blocks.added(boardId, key);
-      this.#countMembers.run(1, boardId);
+      this.#memberCountChanged(boardId, 1);
     } else {
       this.#updateEntry.run(score, reachedAt, metadata, key, boardId, op.member);
       if (!key.equals(current.sort_key)) this.#blocks.moved(boardId, current.sort_key, key);
@@ -207,26 +209,45 @@ export class BoardTable {
     const board = this.#selectBoard.get(op.board);
     const entry = board === undefined ? undefined : this.#selectEntry.get(board.id, op.member);
     if (board === undefined || entry === undefined) return { op: 'removeMember', deleted: false };
-    this.#blocks.sync();
+    this.#blocks.syncForWrite();
     this.#deleteEntry.run(board.id, op.member);
     this.#blocks.removed(board.id, entry.sort_key);
-    this.#countMembers.run(-1, board.id);
+    this.#memberCountChanged(board.id, -1);
     return { op: 'removeMember', deleted: true };
   }
 
   deleteBoard(op: PreparedDeleteBoard): DeleteResult {
     const board = this.#selectBoard.get(op.board);
     if (board === undefined) return { op: 'deleteBoard', deleted: false };
-    this.#blocks.sync();
+    this.#blocks.syncForWrite();
+    this.#pendingCounts.delete(board.id);
     this.#deleteEntries.run(board.id);
     this.#blocks.drop(board.id);
     this.#deleteBoard.run(board.id);
     return { op: 'deleteBoard', deleted: true };
   }
 
-  /** Drops the rank blocks held in memory; the driver calls it when a transaction rolls back. */
+  /**
+   * Writes what the commit's score ops left in memory: member counts and block counts. The driver
+   * calls it at the end of every commit, inside its transaction.
+   */
+  finishCommit(): void {
+    for (const [boardId, delta] of this.#pendingCounts) {
+      if (delta !== 0) this.#countMembers.run(delta, boardId);
+    }
+    this.#pendingCounts.clear();
+    this.#blocks.flush();
+  }
+
+  /** Drops the rank blocks held in memory and unwritten counts; the driver calls it when a transaction rolls back. */
   forgetRanks(): void {
+    this.#pendingCounts.clear();
     this.#blocks.forget();
+  }
+
+  /** Member counts change once per commit, in {@link finishCommit}, however many members it adds. */
+  #memberCountChanged(boardId: number, delta: number): void {
+    this.#pendingCounts.set(boardId, (this.#pendingCounts.get(boardId) ?? 0) + delta);
   }
 
   #createBoard(name: string, order: BoardOrder): number {

@@ -476,6 +476,7 @@ export class SqliteDriver implements Driver {
     for (let index = 0; index < commit.ops.length; index++) {
       results[index] = this.#applyOp(commit.ops[index] as PreparedOp, commit, index);
     }
+    this.#boards.finishCommit();
     return { results, at: commit.at };
   }
 
