@@ -1,5 +1,5 @@
 /**
- * Order statistics for boards: ranks in O(blocks + block size) instead of O(rank).
+ * Order statistics for boards: ranks in O(log blocks + block size) instead of O(rank).
  *
  * A board's sort keys are cut into consecutive blocks. A block starts at its `lo` key and covers
  * every key up to the next block's `lo`; the first block starts at the empty key, below all keys.
@@ -7,9 +7,10 @@
  * the blocks before its block, plus the entries of its own block below it, plus one. A block that
  * grows past {@link MAX_BLOCK_SIZE} (2·B) splits at its median key; a block that shrinks below B/2
  * merges into its neighbour when both fit in {@link BLOCK_SIZE} (B), and an empty one always goes.
- * So blocks hold B/2 to 2·B entries, apart from a few that no neighbour can take: at B = 512, a
- * board of a million random members measured 1,341 blocks, so a rank sums at most that many counts
- * and counts at most 1,024 index entries (0.07 ms at the median).
+ * So blocks hold B/2 to 2·B entries, apart from a few that no neighbour can take. The sum of the
+ * counts before a block comes from memory (below), so B is small: a rank counts at most 2·B = 128
+ * index entries. (When SQL summed the counts, B was 512 to keep the blocks few: a million members
+ * took 1,341 blocks, and a rank summed up to that many rows and counted up to 1,024 entries.)
  *
  * Every method here keeps the counts in step with `board_entries`, which the caller must already
  * have changed (splits look up the median key in it).
@@ -28,7 +29,7 @@ import type Database from 'better-sqlite3';
 import { BlockIndex } from './block-index.js';
 
 /** The target block size B. */
-export const BLOCK_SIZE = 512;
+export const BLOCK_SIZE = 64;
 /** A block splits when it grows past this. */
 export const MAX_BLOCK_SIZE = 2 * BLOCK_SIZE;
 /** A block below this size tries to merge with a neighbour. */
