@@ -12,6 +12,7 @@ import { benchPausedPeer } from './cluster/paused-peer.js';
 import { benchLeaderboards } from './domains/leaderboards.js';
 import { benchLeaderboardSubmits, benchMatchScores } from './domains/matches.js';
 import { benchBoards } from './engine/boards.js';
+import { benchBoardsVsRedis } from './engine/boards-vs-redis.js';
 import { benchCheckpoints } from './engine/checkpoints.js';
 import { benchOpenTime, benchPointReads, benchUpserts } from './engine/documents.js';
 import { benchAppends } from './engine/streams.js';
@@ -51,6 +52,7 @@ const groups: Record<string, () => Promise<void>> = {
   keyv: () => benchKeyv(n(1_000)),
   'boardgame.io': () => benchBoardgameIo(Math.max(10, Math.round(200 * scale))),
   cluster: () => benchPausedPeer(scale),
+  boards: () => benchBoardsVsRedis(scale),
 };
 
 const wanted = process.argv.slice(2);

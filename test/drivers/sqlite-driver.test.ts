@@ -507,6 +507,64 @@ describe('board ranks', () => {
   );
 });
 
+describe('board ranks held in memory', () => {
+  const scores = (from: number, count: number): CommitOp[] =>
+    Array.from({ length: count }, (_, i) => ({
+      op: 'score',
+      board: 'held',
+      member: `m${from + i}`,
+      score: from + i,
+      mode: 'set',
+    }));
+  /** Ranks of a few members spread over the board, each checked against a plain count. */
+  async function expectRanks(store: Store, highest: number, lowest = 0): Promise<void> {
+    for (const at of [lowest, lowest + 1, Math.floor((lowest + highest) / 2), highest - 1, highest]) {
+      expect((await store.boardMember('held', `m${at}`))?.rank, `m${at}`).toBe(highest - at + 1);
+    }
+    const page = await store.boardRange('held', { offset: highest - lowest - 2, limit: 5 });
+    expect(page.map((entry) => entry.member)).toEqual([`m${lowest + 2}`, `m${lowest + 1}`, `m${lowest}`]);
+  }
+
+  it('forgets a commit that rolled back after its score ops moved the blocks', async () => {
+    const store = openStore(await openDriver());
+    await store.commit(scores(0, 3000));
+    await store.commit([{ op: 'put', collection: 'c', key: 'taken', value: 1 }]);
+    await expectRanks(store, 2999);
+    // 1,500 new members split blocks before the put's condition fails and undoes the whole commit.
+    const failure = await rejection(
+      store.commit([
+        ...scores(3000, 1500),
+        { op: 'put', collection: 'c', key: 'taken', value: 2, mustNotExist: true },
+      ]),
+    );
+    expect(failure.code).toBe('VERSION_CONFLICT');
+    expect((await store.boardInfo('held'))?.count).toBe(3000);
+    await expectRanks(store, 2999);
+    await store.commit(scores(3000, 10));
+    await expectRanks(store, 3009);
+  });
+
+  it('sees scores written through another connection to the same file', async () => {
+    const reader = openStore(await openDriver());
+    const writer = openStore(await openDriver());
+    await reader.commit(scores(0, 3000));
+    await expectRanks(reader, 2999);
+    await writer.commit(scores(3000, 2000));
+    await expectRanks(reader, 4999);
+    await writer.commit(
+      Array.from(
+        { length: 2500 },
+        (_, i): CommitOp => ({ op: 'removeMember', board: 'held', member: `m${i}` }),
+      ),
+    );
+    await expectRanks(reader, 4999, 2500);
+    // The reader's own writes then land on blocks it reloaded, not on its stale copy.
+    await reader.commit(scores(5000, 1200));
+    await expectRanks(writer, 6199, 2500);
+    await expectRanks(reader, 6199, 2500);
+  });
+});
+
 describe('external changes', () => {
   it('tells one driver about commits made through another connection, and not about its own', async () => {
     const watcher = openStore(await openDriver());

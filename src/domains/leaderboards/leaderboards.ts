@@ -301,7 +301,15 @@ export class Leaderboards {
     options: MemberOptions = {},
   ): Promise<MemberStanding | undefined> {
     const { period, name } = await this.#address(board, options.period);
-    const around = await this.#store.boardAround(name, member, options.around ?? 0);
+    const radius = options.around ?? 0;
+    if (radius === 0) {
+      // The member alone: its rank read is the whole answer, with no second lookup by position.
+      const entry = await this.#store.boardMember(name, member);
+      if (entry === undefined) return undefined;
+      const self = toEntry(entry);
+      return { ...self, period, around: [self] };
+    }
+    const around = await this.#store.boardAround(name, member, radius);
     const self = around.find((entry) => entry.member === member);
     if (self === undefined) return undefined;
     return { ...toEntry(self), period, around: around.map(toEntry) };

@@ -49,6 +49,10 @@ interface EntryRow {
   readonly sort_key: Buffer;
 }
 
+interface MemberRow extends EntryRow {
+  readonly board_id: number;
+}
+
 interface RankedRow {
   readonly member: string;
   readonly score: number;
@@ -75,11 +79,14 @@ function toInfo(row: NamedBoardRow): BoardInfo {
 
 export class BoardTable {
   readonly #blocks: BoardBlocks;
+  /** Member count changes of the commit being applied, by board id. */
+  readonly #pendingCounts = new Map<number, number>();
   readonly #selectBoard: Database.Statement<[string], BoardRow>;
   readonly #insertBoard: Database.Statement<[string, BoardOrder], number>;
   readonly #countMembers: Database.Statement<[number, number]>;
   readonly #deleteBoard: Database.Statement<[number]>;
   readonly #selectEntry: Database.Statement<[number, string], EntryRow>;
+  readonly #selectMember: Database.Statement<[string, string], MemberRow>;
   readonly #insertEntry: Database.Statement<[number, string, number, number, string | null, Buffer]>;
   readonly #updateEntry: Database.Statement<[number, number, string | null, Buffer, number, string]>;
   readonly #deleteEntry: Database.Statement<[number, string]>;
@@ -101,6 +108,9 @@ export class BoardTable {
     this.#selectEntry = db.prepare(
       'SELECT score, reached_at, metadata, sort_key FROM board_entries WHERE board_id = ? AND member = ?',
     );
+    this.#selectMember = db.prepare(`
+      SELECT e.board_id, e.score, e.reached_at, e.metadata, e.sort_key
+      FROM boards b JOIN board_entries e ON e.board_id = b.id AND e.member = ? WHERE b.name = ?`);
     this.#insertEntry = db.prepare(
       'INSERT INTO board_entries (board_id, member, score, reached_at, metadata, sort_key) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -133,6 +143,7 @@ export class BoardTable {
   range(board: string, offset: number, limit: number): BoardEntry[] {
     const row = this.#selectBoard.get(board);
     if (row === undefined) return [];
+    this.#blocks.sync();
     const start = this.#blocks.keyAtOffset(row.id, offset, row.member_count);
     if (start === undefined) return [];
     return this.#rangeFrom
@@ -142,14 +153,14 @@ export class BoardTable {
 
   /** The member's entry with its rank. Call inside a read transaction, for one consistent snapshot. */
   member(board: string, member: string): BoardEntry | undefined {
-    const row = this.#selectBoard.get(board);
-    if (row === undefined) return undefined;
-    const entry = this.#selectEntry.get(row.id, member);
+    // One statement finds the board and the entry; the rank then counts within one block only.
+    const entry = this.#selectMember.get(member, board);
     if (entry === undefined) return undefined;
+    this.#blocks.sync();
     return toEntry(
       board,
       { member, score: entry.score, reached_at: entry.reached_at, metadata: entry.metadata },
-      this.#blocks.rankOf(row.id, entry.sort_key),
+      this.#blocks.rankOf(entry.board_id, entry.sort_key),
     );
   }
 
@@ -181,11 +192,12 @@ export class BoardTable {
     }
     const { score, reachedAt, metadataJson: metadata } = decision;
     const key = boardSortKey(order, score, reachedAt, op.member);
+    this.#blocks.syncForWrite();
     const boardId = board?.id ?? this.#createBoard(op.board, order);
     if (current === undefined) {
       this.#insertEntry.run(boardId, op.member, score, reachedAt, metadata, key);
       this.#blocks.added(boardId, key);
-      this.#countMembers.run(1, boardId);
+      this.#memberCountChanged(boardId, 1);
     } else {
       this.#updateEntry.run(score, reachedAt, metadata, key, boardId, op.member);
       if (!key.equals(current.sort_key)) this.#blocks.moved(boardId, current.sort_key, key);
@@ -197,19 +209,45 @@ export class BoardTable {
     const board = this.#selectBoard.get(op.board);
     const entry = board === undefined ? undefined : this.#selectEntry.get(board.id, op.member);
     if (board === undefined || entry === undefined) return { op: 'removeMember', deleted: false };
+    this.#blocks.syncForWrite();
     this.#deleteEntry.run(board.id, op.member);
     this.#blocks.removed(board.id, entry.sort_key);
-    this.#countMembers.run(-1, board.id);
+    this.#memberCountChanged(board.id, -1);
     return { op: 'removeMember', deleted: true };
   }
 
   deleteBoard(op: PreparedDeleteBoard): DeleteResult {
     const board = this.#selectBoard.get(op.board);
     if (board === undefined) return { op: 'deleteBoard', deleted: false };
+    this.#blocks.syncForWrite();
+    this.#pendingCounts.delete(board.id);
     this.#deleteEntries.run(board.id);
     this.#blocks.drop(board.id);
     this.#deleteBoard.run(board.id);
     return { op: 'deleteBoard', deleted: true };
+  }
+
+  /**
+   * Writes what the commit's score ops left in memory: member counts and block counts. The driver
+   * calls it at the end of every commit, inside its transaction.
+   */
+  finishCommit(): void {
+    for (const [boardId, delta] of this.#pendingCounts) {
+      if (delta !== 0) this.#countMembers.run(delta, boardId);
+    }
+    this.#pendingCounts.clear();
+    this.#blocks.flush();
+  }
+
+  /** Drops the rank blocks held in memory and unwritten counts; the driver calls it when a transaction rolls back. */
+  forgetRanks(): void {
+    this.#pendingCounts.clear();
+    this.#blocks.forget();
+  }
+
+  /** Member counts change once per commit, in {@link finishCommit}, however many members it adds. */
+  #memberCountChanged(boardId: number, delta: number): void {
+    this.#pendingCounts.set(boardId, (this.#pendingCounts.get(boardId) ?? 0) + delta);
   }
 
   #createBoard(name: string, order: BoardOrder): number {

@@ -106,6 +106,8 @@ const REMOVALS: ReadonlySet<PreparedOp['op']> = new Set([
   'removeMember',
   'deleteBoard',
 ]);
+const touchesBoards = (op: PreparedOp): boolean =>
+  op.op === 'score' || op.op === 'removeMember' || op.op === 'deleteBoard';
 const removes = (commit: PreparedCommit): boolean => commit.ops.every((op) => REMOVALS.has(op.op));
 
 /** The storage reserve of a file store (taken, or found without room, at open) and where it reports. */
@@ -186,6 +188,8 @@ export class SqliteDriver implements Driver {
           // savepoint: when it fails, it has written nothing.
           outcomes[index] = commit.ops.length === 1 ? this.#applyCommit(commit) : this.#applyIsolated(commit);
         } catch (error) {
+          // Its ops are rolled back; the board blocks held in memory may have seen some of them.
+          if (commit.ops.some(touchesBoards)) this.#boards.forgetRanks();
           // A catalog error is the commit's own failure; anything else aborts the batch (see applyBatch).
           if (!(error instanceof SavepointError)) throw error;
           outcomes[index] = error;
@@ -298,6 +302,7 @@ export class SqliteDriver implements Driver {
         this.#checkpointer?.committed();
         return [outcome];
       } catch (error) {
+        this.#boards.forgetRanks();
         return [translateSqliteError(error)];
       }
     }
@@ -307,6 +312,7 @@ export class SqliteDriver implements Driver {
       this.#checkpointer?.committed();
       return outcomes;
     } catch (error) {
+      this.#boards.forgetRanks();
       const failure = translateSqliteError(error);
       if (batch.length === 1 || !mayBeCommitSpecific(failure)) return batch.map(() => failure);
       return batch.map((commit) => {
@@ -315,6 +321,7 @@ export class SqliteDriver implements Driver {
           this.#applyAll.immediate([commit], alone);
           return alone[0] as CommitResult | SavepointError;
         } catch (retryError) {
+          this.#boards.forgetRanks();
           return translateSqliteError(retryError);
         }
       });
@@ -407,6 +414,8 @@ export class SqliteDriver implements Driver {
     );
     this.#importing = finished;
     void finished.then(() => {
+      // A `:memory:` import writes on this connection, which data_version does not report.
+      this.#boards.forgetRanks();
       if (this.#importing === finished) this.#importing = undefined;
     });
     return importing;
@@ -483,6 +492,7 @@ export class SqliteDriver implements Driver {
       const op = completeRecordOp(commit.ops[index] as PreparedOp, results, commit.at);
       results.push(this.#applyOp(op, commit, index));
     }
+    this.#boards.finishCommit();
     return { results, at: commit.at };
   }
 
