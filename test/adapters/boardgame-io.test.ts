@@ -1,31 +1,20 @@
 /** Every `StorageAPI.Async` method of the boardgame.io storage, on memory, SQLite and PostgreSQL. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { LogEntry, Server, State } from 'boardgame.io';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SavepointStorage } from '../../src/adapters/boardgame-io/index.js';
 import { openSavepoint, type Savepoint } from '../../src/index.js';
-import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
+import { uniqueName } from '../support/services.js';
+import { testStorages } from '../support/storages.js';
 
-const pgAvailable = await postgresAvailable();
-const pgSchema = uniqueName('sp_bgio');
-const dir = mkdtempSync(join(tmpdir(), 'savepoint-bgio-'));
+const { storages, sqliteUrl, cleanup } = await testStorages('sp_bgio');
+afterAll(cleanup);
 
-const drivers: ReadonlyArray<{ name: string; url: string; skip: boolean }> = [
-  { name: 'memory', url: 'memory:', skip: false },
-  { name: 'sqlite', url: `sqlite:${join(dir, 'bgio.db')}`, skip: false },
-  { name: 'postgres', url: `${postgresUrl}?schema=${pgSchema}`, skip: !pgAvailable },
-];
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (!pgAvailable) return;
-  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-  await sql`DROP SCHEMA IF EXISTS ${sql(pgSchema)} CASCADE`;
-  await sql.end();
-});
+/** One store per storage, shared by that storage's tests. */
+const drivers = storages.map((storage) => ({
+  name: storage.name,
+  url: storage.url(),
+  skip: !storage.enabled,
+}));
 
 /** A tic-tac-toe state shaped as boardgame.io builds it (fields the storage never looks into). */
 function stateAt(stateID: number, cells: ReadonlyArray<string | null>, gameover?: unknown): State {
@@ -234,7 +223,7 @@ for (const driver of drivers) {
 
 describe('SavepointStorage({ url })', () => {
   it('opens its store on connect, keeps matches across instances and closes it on close', async () => {
-    const url = `sqlite:${join(dir, 'own.db')}`;
+    const url = sqliteUrl();
     const first = new SavepointStorage({ url });
     await first.connect();
     await first.createMatch('m', { initialState: stateAt(0, empty), metadata: metadataOf('g', 1) });

@@ -2,36 +2,24 @@
  * The Keyv adapter against Keyv's own test suite, unmodified, on memory, SQLite and PostgreSQL,
  * plus what the suite does not cover: native expiry, batches, construction from a URL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import Keyv from 'keyv';
-import postgres from 'postgres';
 import * as vitest from 'vitest';
 import { KeyvSavepoint } from '../../src/adapters/keyv/index.js';
 import { ManualClock, openSavepoint, type Savepoint } from '../../src/index.js';
-import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
+import { testStorages } from '../support/storages.js';
 
 const { afterAll, beforeAll, describe, expect, it } = vitest;
 
-const pgAvailable = await postgresAvailable();
-const pgSchema = uniqueName('sp_keyv');
-const dir = mkdtempSync(join(tmpdir(), 'savepoint-keyv-'));
+const { storages, sqliteUrl, cleanup } = await testStorages('sp_keyv');
+afterAll(cleanup);
 
-const drivers: ReadonlyArray<{ name: string; url: string; skip: boolean }> = [
-  { name: 'memory', url: 'memory:', skip: false },
-  { name: 'sqlite', url: `sqlite:${join(dir, 'keyv.db')}`, skip: false },
-  { name: 'postgres', url: `${postgresUrl}?schema=${pgSchema}`, skip: !pgAvailable },
-];
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (!pgAvailable) return;
-  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-  await sql`DROP SCHEMA IF EXISTS ${sql(pgSchema)} CASCADE`;
-  await sql.end();
-});
+/** One store per storage, shared by that storage's tests. */
+const drivers = storages.map((storage) => ({
+  name: storage.name,
+  url: storage.url(),
+  skip: !storage.enabled,
+}));
 
 for (const driver of drivers) {
   describe.skipIf(driver.skip)(`Keyv on ${driver.name}`, () => {
@@ -106,7 +94,7 @@ describe('Keyv TTL on the documents own expiry', () => {
 
 describe('KeyvSavepoint({ url })', () => {
   it('opens its own store, keeps data across instances and closes it on disconnect', async () => {
-    const url = `sqlite:${join(dir, 'own.db')}`;
+    const url = sqliteUrl();
     const first = new Keyv({ store: new KeyvSavepoint({ url }), namespace: 'sessions', throwOnErrors: true });
     await first.set('s1', { user: 'ada' });
     await first.disconnect();

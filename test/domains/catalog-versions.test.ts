@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit.js';
 import { parseKindAtVersion, seedCommand } from '../../src/cli/commands/seed.js';
@@ -16,43 +15,20 @@ import { applySeed, CATALOG_ITEM_COLLECTION, Catalog } from '../../src/domains/c
 import { catalogRoutes } from '../../src/domains/catalog/catalog.routes.js';
 import { CATALOG_VERSION_COLLECTION } from '../../src/domains/catalog/catalog-versions.js';
 import { parseSeedFile } from '../../src/domains/catalog/seed-files.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openPostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { Store } from '../../src/engine/store.js';
 import { type ErrorCode, isSavepointError } from '../../src/errors.js';
+import { openSavepoint } from '../../src/savepoint.js';
 import { startTestServer } from '../support/http.js';
-import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
+import { testStorages } from '../support/storages.js';
 
+const { storages, cleanup } = await testStorages('sp_catalog_versions');
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-catalog-versions-'));
-const pg = await postgresAvailable();
-const schemas: string[] = [];
 afterAll(async () => {
   fs.rmSync(directory, { recursive: true, force: true });
-  if (schemas.length === 0) return;
-  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-  for (const schema of schemas) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-  await sql.end();
+  await cleanup();
 });
-
-let counter = 0;
-const targets = [
-  { name: 'memory', enabled: true, open: async () => new Store(await openMemoryDriver()) },
-  {
-    name: 'sqlite',
-    enabled: true,
-    open: async () => new Store(await openSqliteDriver({ path: path.join(directory, `c-${++counter}.db`) })),
-  },
-  {
-    name: 'postgres',
-    enabled: pg,
-    open: async () => {
-      const schema = uniqueName('sp_catalog_versions');
-      schemas.push(schema);
-      return new Store(await openPostgresDriver({ url: postgresUrl, schema }));
-    },
-  },
-];
+const open = async (url: string) => (await openSavepoint({ url })).store;
 
 const items = (version: string, data: unknown[]) =>
   parseSeedFile('items.json', { version, updated_at: '2026-11-01T00:00:00Z', data });
@@ -78,9 +54,9 @@ async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Er
   return error;
 }
 
-describe.each(targets.filter((target) => target.enabled))('catalog versions on $name', (target) => {
+describe.each(storages.filter((storage) => storage.enabled))('catalog versions on $name', (storage) => {
   it('keeps each load, reads it back, diffs two and rolls back as a new, audited load', async () => {
-    const store = await target.open();
+    const store = await open(storage.url());
     const catalog = new Catalog(store);
     try {
       await applySeed(store, [v1]);
@@ -135,7 +111,7 @@ describe.each(targets.filter((target) => target.enabled))('catalog versions on $
   });
 
   it('archives content loaded before versions were kept when a load first replaces it', async () => {
-    const store = await target.open();
+    const store = await open(storage.url());
     const catalog = new Catalog(store);
     try {
       await applySeed(store, [v1]);

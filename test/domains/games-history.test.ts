@@ -2,65 +2,20 @@
  * Game history on every driver: listing, point-in-time reads, rollback and forks, retention and
  * pruning, removal with the game, and a property test over random sequences of writes.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
-import postgres from 'postgres';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { HISTORY_COLLECTION } from '../../src/domains/games/game-history.js';
 import { type GameRecord, Games, type GamesOptions } from '../../src/domains/games/games.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openPostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { Store } from '../../src/engine/store.js';
+import type { Store } from '../../src/engine/store.js';
 import type { JsonObject } from '../../src/engine/types.js';
 import { type ErrorCode, isSavepointError } from '../../src/errors.js';
-import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
+import { openSavepoint } from '../../src/savepoint.js';
+import { testStorages } from '../support/storages.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-history-'));
-const pg = await postgresAvailable();
-const schemas: string[] = [];
-afterAll(async () => {
-  fs.rmSync(directory, { recursive: true, force: true });
-  if (schemas.length === 0) return;
-  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-  for (const schema of schemas) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-  await sql.end();
-});
-
-interface Target {
-  readonly name: string;
-  readonly enabled: boolean;
-  open(clock: ManualClock): Promise<Store>;
-}
-
-let fileCounter = 0;
-const targets: readonly Target[] = [
-  {
-    name: 'memory',
-    enabled: true,
-    open: async (clock) => new Store(await openMemoryDriver(), { clock: clock.now }),
-  },
-  {
-    name: 'sqlite',
-    enabled: true,
-    open: async (clock) =>
-      new Store(await openSqliteDriver({ path: path.join(directory, `history-${++fileCounter}.db`) }), {
-        clock: clock.now,
-      }),
-  },
-  {
-    name: 'postgres',
-    enabled: pg,
-    open: async (clock) => {
-      const schema = uniqueName('sp_history');
-      schemas.push(schema);
-      return new Store(await openPostgresDriver({ url: postgresUrl, schema }), { clock: clock.now });
-    },
-  },
-];
+const { storages, cleanup } = await testStorages('sp_history');
+afterAll(cleanup);
+let gameCounter = 0;
 
 async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
   const error = await promise.then(
@@ -80,16 +35,17 @@ const state = (round: number, extra: JsonObject = {}): JsonObject => ({
   ...extra,
 });
 
-describe.each(targets.filter((target) => target.enabled))('game history on $name', (target) => {
+describe.each(storages.filter((storage) => storage.enabled))('game history on $name', (storage) => {
   let clock: ManualClock;
   let store: Store;
   const open = async (options: GamesOptions = {}): Promise<Games> => new Games(store, options);
 
   beforeEach(async (context) => {
     clock = new ManualClock(Date.UTC(2026, 0, 1));
-    store = await target.open(clock);
+    const savepoint = await openSavepoint({ url: storage.url(), clock: clock.now });
+    store = savepoint.store;
     context.onTestFinished(async () => {
-      await store.close();
+      await savepoint.close();
     });
   });
 
@@ -296,7 +252,7 @@ describe.each(targets.filter((target) => target.enabled))('game history on $name
         fc.integer({ min: 1, max: 20 }),
         async (steps, retention) => {
           const games = new Games(store, { historyVersions: retention });
-          const gameId = `prop-${++fileCounter}`;
+          const gameId = `prop-${++gameCounter}`;
           const seen = new Map<number, GameRecord>();
           const made: number[] = [];
           await games.persist(gameId, { state: { step: -1 } });
@@ -346,7 +302,7 @@ describe.each(targets.filter((target) => target.enabled))('game history on $name
           );
         },
       ),
-      { numRuns: target.name === 'memory' ? 60 : 15 },
+      { numRuns: storage.name === 'memory' ? 60 : 15 },
     );
   });
 });
