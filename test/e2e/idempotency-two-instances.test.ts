@@ -4,18 +4,14 @@
  * reconnect sent to the other instance apply nothing again, and one key sent to both at once
  * applies once. The suite owns its schema and Redis prefix and removes both.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, type ServeProcess, startServe } from '../support/processes.js';
-import { postgresAvailable, postgresUrl, redisAvailable, redisUrl, uniqueName } from '../support/services.js';
+import { testCluster } from '../support/cluster.js';
+import type { ServeProcess } from '../support/processes.js';
+import { postgresAvailable, redisAvailable } from '../support/services.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
-const run = uniqueName('sp_e2e_idem');
-const apiKey = `e2e-${randomBytes(16).toString('hex')}`;
-const databaseUrl = `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${run}`;
-const auth = { authorization: `Bearer ${apiKey}` };
+const cluster = testCluster('sp_e2e_idem');
+const { auth } = cluster;
 
 interface Answer {
   readonly status: number;
@@ -54,39 +50,10 @@ describe.skipIf(!available)('idempotency keys shared by two instances (PostgreSQ
   let b: ServeProcess;
 
   beforeAll(async () => {
-    ensureBuilt();
-    const start = (name: string) =>
-      startServe({
-        name,
-        args: ['--database', databaseUrl, '--redis', redisUrl],
-        env: {
-          SAVEPOINT_API_KEY: apiKey,
-          SAVEPOINT_REDIS_PREFIX: run,
-          SAVEPOINT_SWEEP_INTERVAL: '0',
-          SAVEPOINT_BACKUP_INTERVAL: '0',
-          SAVEPOINT_LOG_LEVEL: 'warn',
-        },
-      });
-    [a, b] = await Promise.all([start('A'), start('B')]);
+    [a, b] = await Promise.all([cluster.start('A'), cluster.start('B')]);
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-    try {
-      await sql.unsafe(`DROP SCHEMA IF EXISTS "${run}" CASCADE`);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${run}:*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
-  }, 30_000);
+  afterAll(() => cluster.cleanup(), 30_000);
 
   it('a key used on A replays on B, and the reverse, with the same answer', async () => {
     const first = await send(a.url, 'PUT', '/v1/docs/things/shared', { value: { n: 1 } }, 'put-1');

@@ -6,22 +6,22 @@
  *    B's stream subscribers get the rollback event; a catalog rollback on A is served by B within a
  *    second.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applySeed } from '../../src/domains/catalog/catalog.js';
 import { parseSeedFile } from '../../src/domains/catalog/seed-files.js';
 import { openPostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
 import { Store } from '../../src/engine/store.js';
+import { testCluster } from '../support/cluster.js';
 import { ensureBuilt, openSse, type ServeProcess, startServe } from '../support/processes.js';
-import { postgresAvailable, postgresUrl, redisAvailable, redisUrl, uniqueName } from '../support/services.js';
+import { postgresAvailable, postgresUrl, redisAvailable } from '../support/services.js';
 
-const apiKey = `e2e-${randomBytes(16).toString('hex')}`;
+/** The two-instance part's schema and prefix; its key is the one every server of this file takes. */
+const cluster = testCluster('sp_e2e_time_travel');
+const { apiKey } = cluster;
 const processes: ServeProcess[] = [];
 afterAll(async () => {
   for (const instance of processes) await instance.stop();
@@ -107,45 +107,12 @@ describe('time travel survives kill -9 (SQLite)', () => {
 const services = (await postgresAvailable()) && (await redisAvailable());
 
 describe.skipIf(!services)('time travel across two instances on PostgreSQL + Redis', () => {
-  const run = uniqueName('sp_e2e_time_travel');
-  const databaseUrl = `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${run}`;
-
-  afterAll(async () => {
-    const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${run}" CASCADE`);
-    await sql.end({ timeout: 5 });
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${run}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
-  });
+  afterAll(() => cluster.cleanup(), 30_000);
 
   it('a rollback on A is read through B at once and reaches B’s subscribers; so does a catalog rollback', async () => {
-    ensureBuilt();
-    const start = (name: string) =>
-      startServe({
-        name,
-        args: ['--database', databaseUrl, '--redis', redisUrl],
-        env: {
-          SAVEPOINT_API_KEY: apiKey,
-          SAVEPOINT_REDIS_PREFIX: run,
-          SAVEPOINT_SWEEP_INTERVAL: '0',
-          SAVEPOINT_BACKUP_INTERVAL: '0',
-          SAVEPOINT_LOG_LEVEL: 'warn',
-        },
-      }).then((instance) => {
-        processes.push(instance);
-        return instance;
-      });
-    const [a, b] = await Promise.all([start('A'), start('B')]);
-
-    expect(
-      (await call(a, 'POST', '/api/game/duel/persist', { state: { round: 1 }, players: ['ada'] })).status,
-    ).toBe(200);
+    const [a, b] = await Promise.all([cluster.start('A'), cluster.start('B')]);
+    const first = await call(a, 'POST', '/api/game/duel/persist', { state: { round: 1 }, players: ['ada'] });
+    expect(first.status).toBe(200);
     expect((await call(a, 'POST', '/api/game/duel/persist', { state: { round: 2 } })).status).toBe(200);
     // B reads (and caches) the current state first, so a stale cache would show.
     expect((await call(b, 'GET', '/api/game/duel/restore')).body).toMatchObject({ state: { round: 2 } });
@@ -172,7 +139,7 @@ describe.skipIf(!services)('time travel across two instances on PostgreSQL + Red
     }
 
     // Two loads of a kind, written beside the servers (as `savepoint seed` would).
-    const store = new Store(await openPostgresDriver({ url: postgresUrl, schema: run }));
+    const store = new Store(await openPostgresDriver({ url: postgresUrl, schema: cluster.run }));
     const load = (version: string, hp: number) =>
       parseSeedFile('bosses.json', {
         version,
