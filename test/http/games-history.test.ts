@@ -3,25 +3,9 @@
  * statuses, bad input, and the rollback event reaching an open event stream over a real socket.
  */
 import http from 'node:http';
-import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gamesRoutes } from '../../src/domains/games/games.routes.js';
-import { startTestServer, type TestServer } from '../support/http.js';
-
-const json = (response: LightMyRequestResponse) => response.json() as Record<string, unknown>;
-
-function expectProblem(
-  response: LightMyRequestResponse,
-  status: number,
-  code: string,
-): Record<string, unknown> {
-  expect({ status: response.statusCode, body: response.body }).toMatchObject({ status });
-  expect(response.headers['content-type']).toContain('application/problem+json');
-  const problem = json(response);
-  expect(problem).toMatchObject({ status, code });
-  expect(typeof problem.detail).toBe('string');
-  return problem;
-}
+import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 describe('game history over HTTP', () => {
   let h: TestServer;
