@@ -13,7 +13,10 @@ import { readAudit } from '../../src/audit.js';
 import { parseKindAtVersion, seedCommand } from '../../src/cli/commands/seed.js';
 import { applySeed, CATALOG_ITEM_COLLECTION, Catalog } from '../../src/domains/catalog/catalog.js';
 import { catalogRoutes } from '../../src/domains/catalog/catalog.routes.js';
-import { CATALOG_VERSION_COLLECTION } from '../../src/domains/catalog/catalog-versions.js';
+import {
+  CATALOG_VERSION_COLLECTION,
+  CATALOG_VERSION_DATA_COLLECTION,
+} from '../../src/domains/catalog/catalog-versions.js';
 import { parseSeedFile } from '../../src/domains/catalog/seed-files.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { Store } from '../../src/engine/store.js';
@@ -104,6 +107,38 @@ describe.each(storages.filter((storage) => storage.enabled))('catalog versions o
       await rejection(catalog.rollback('items', '9.9.9'), 'NOT_FOUND');
       await rejection(catalog.versions('nothing'), 'NOT_FOUND');
       expect((await catalog.kind('items'))?.revision).toBe(3);
+    } finally {
+      catalog.close();
+      await store.close();
+    }
+  });
+
+  it('keeps a large kind in chunks and reads it back whole and in order', async () => {
+    const store = await open(storage.url());
+    const catalog = new Catalog(store);
+    try {
+      const big = (version: string, hp: number) =>
+        parseSeedFile('monsters.json', {
+          version,
+          updated_at: '2026-11-01T00:00:00Z',
+          data: Array.from({ length: 2_500 }, (_, i) => ({
+            id: `m${i}`,
+            hp: i === 1_234 ? hp : i,
+            lore: 'x'.repeat(40),
+          })),
+        });
+      await applySeed(store, [big('1.0.0', 1)]);
+      await applySeed(store, [big('2.0.0', 2)]);
+      expect(
+        (await store.list(CATALOG_VERSION_DATA_COLLECTION, { prefix: 'monsters:', limit: 1000 })).items,
+      ).toHaveLength(6);
+      const old = await catalog.kindAt('monsters', '1.0.0');
+      expect(old.data).toEqual(big('1.0.0', 1).data);
+      expect(await catalog.diff('monsters', '1.0.0', '2.0.0')).toMatchObject({
+        added: [],
+        removed: [],
+        changed: [{ id: 'm1234', fields: ['hp'] }],
+      });
     } finally {
       catalog.close();
       await store.close();

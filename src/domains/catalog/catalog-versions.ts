@@ -3,9 +3,12 @@
  * older version, see what changed between two, and make one current again (see
  * docs/time-travel.md).
  *
- * Storage: `catalog-version/{kind}:{revision}` holds one load's whole content
- * (`{ kind, revision, version, updatedAt, loadedAt, count, hash, data }`), written in the seeding's
- * own commit. A kind loaded before versions were kept gets its content archived by the first load
+ * Storage, written in the seeding's own commit:
+ * - `catalog-version/{kind}:{revision}`: one load's description
+ *   (`{ kind, revision, version, updatedAt, loadedAt, count, hash }`);
+ * - `catalog-version-data/{kind}:{revision}:{chunk}`: its records, in file order, in chunks of at
+ *   most {@link CHUNK_RECORDS} records or about {@link CHUNK_BYTES} of JSON, so that a kind of any
+ *   size fits the store's value limit and the listing never reads the content. A kind loaded before versions were kept gets its content archived by the first load
  * that replaces it. Loads are named by the seed file's `version` string; when one string was loaded
  * more than once (a rollback loads an old version again), the newest load of it answers.
  */
@@ -15,7 +18,11 @@ import { notFound } from '../../errors.js';
 import { canonicalJson, type SeedFile } from './seed-files.js';
 
 export const CATALOG_VERSION_COLLECTION = 'catalog-version';
+export const CATALOG_VERSION_DATA_COLLECTION = 'catalog-version-data';
 const REVISION_DIGITS = 12;
+const CHUNK_DIGITS = 6;
+const CHUNK_RECORDS = 1_000;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 const PAGE = 1_000;
 
 /** One load of a kind, as the versions listing shows it. */
@@ -30,7 +37,7 @@ export interface CatalogVersionInfo {
   readonly current: boolean;
 }
 
-/** One load's content. */
+/** One load. `data` is present when the content is already at hand (the current kind's cache). */
 export interface ArchivedKind {
   readonly kind: string;
   readonly revision: number;
@@ -39,6 +46,12 @@ export interface ArchivedKind {
   readonly loadedAt: string;
   readonly count: number;
   readonly hash: string;
+  readonly data?: readonly JsonObject[];
+}
+
+/** A load's version name and records. */
+export interface LoadContent {
+  readonly version: string;
   readonly data: readonly JsonObject[];
 }
 
@@ -68,24 +81,66 @@ const archiveKey = (kind: string, revision: number): string =>
 /** The id of a checked record as text: a numeric id `7` is `"7"` (as seed files are read). */
 const idOf = (record: JsonObject): string => String(record.id as JsonValue);
 
-/** The op that archives one load of a kind. */
-export function archiveOp(content: KindContent): CommitOp {
-  const value: JsonObject = {
-    kind: content.kind,
-    revision: content.revision,
-    version: content.version,
-    updatedAt: content.updatedAt,
-    loadedAt: content.loadedAt,
-    count: content.data.length,
-    hash: content.hash,
-    data: [...content.data],
+const chunkKey = (kind: string, revision: number, chunk: number): string =>
+  `${archiveKey(kind, revision)}:${String(chunk).padStart(CHUNK_DIGITS, '0')}`;
+
+/** The ops that archive one load of a kind: its description, then its records in chunks. */
+export function archiveOps(content: KindContent): CommitOp[] {
+  const { kind, revision } = content;
+  const ops: CommitOp[] = [
+    {
+      op: 'put',
+      collection: CATALOG_VERSION_COLLECTION,
+      key: archiveKey(kind, revision),
+      value: {
+        kind,
+        revision,
+        version: content.version,
+        updatedAt: content.updatedAt,
+        loadedAt: content.loadedAt,
+        count: content.data.length,
+        hash: content.hash,
+      },
+    },
+  ];
+  let chunk: JsonObject[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (chunk.length === 0) return;
+    ops.push({
+      op: 'put',
+      collection: CATALOG_VERSION_DATA_COLLECTION,
+      key: chunkKey(kind, revision, ops.length - 1),
+      value: { data: chunk },
+    });
+    chunk = [];
+    bytes = 0;
   };
-  return {
-    op: 'put',
-    collection: CATALOG_VERSION_COLLECTION,
-    key: archiveKey(content.kind, content.revision),
-    value,
-  };
+  for (const record of content.data) {
+    const size = JSON.stringify(record).length;
+    if (chunk.length >= CHUNK_RECORDS || (chunk.length > 0 && bytes + size > CHUNK_BYTES)) flush();
+    chunk.push(record);
+    bytes += size;
+  }
+  flush();
+  return ops;
+}
+
+/** A load's records, in file order. */
+export async function contentOf(store: Store, load: ArchivedKind): Promise<LoadContent> {
+  if (load.data !== undefined) return { version: load.version, data: load.data };
+  const data: JsonObject[] = [];
+  let after: string | undefined;
+  do {
+    const page = await store.list(CATALOG_VERSION_DATA_COLLECTION, {
+      prefix: `${archiveKey(load.kind, load.revision)}:`,
+      limit: PAGE,
+      ...(after === undefined ? {} : { after }),
+    });
+    for (const document of page.items) data.push(...(document.value as { data: JsonObject[] }).data);
+    after = page.nextCursor ?? undefined;
+  } while (after !== undefined);
+  return { version: load.version, data };
 }
 
 /** Whether the load `revision` of `kind` is archived already. */
@@ -103,7 +158,6 @@ function parseArchive(document: StoredDocument): ArchivedKind {
     loadedAt: value.loadedAt as string,
     count: value.count as number,
     hash: value.hash as string,
-    data: value.data as JsonObject[],
   };
 }
 
@@ -149,7 +203,7 @@ export function loadOf(kind: string, loads: readonly ArchivedKind[], version: st
 }
 
 /** What changed from one load to another: ids added and removed, and the fields of records that differ. */
-export function diffLoads(kind: string, from: ArchivedKind, to: ArchivedKind): CatalogDiff {
+export function diffLoads(kind: string, from: LoadContent, to: LoadContent): CatalogDiff {
   const before = new Map(from.data.map((record) => [idOf(record), record]));
   const after = new Map(to.data.map((record) => [idOf(record), record]));
   const added = [...after.keys()].filter((id) => !before.has(id));
@@ -171,14 +225,14 @@ export function diffLoads(kind: string, from: ArchivedKind, to: ArchivedKind): C
 }
 
 /** A load as a seed file, to load it again (a rollback). */
-export function loadAsSeedFile(load: ArchivedKind): SeedFile {
+export function loadAsSeedFile(load: ArchivedKind, content: LoadContent): SeedFile {
   return {
     kind: load.kind,
     file: `${load.kind}@${load.version}`,
     version: load.version,
     updatedAt: load.updatedAt,
-    data: load.data,
-    ids: load.data.map(idOf),
+    data: content.data,
+    ids: content.data.map(idOf),
     hash: load.hash,
   };
 }

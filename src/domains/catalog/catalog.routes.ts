@@ -23,7 +23,7 @@ import {
   RollbackBody,
   RollbackResponse,
 } from './catalog.schema.js';
-import { CATALOG_VERSION_COLLECTION } from './catalog-versions.js';
+import { CATALOG_VERSION_COLLECTION, CATALOG_VERSION_DATA_COLLECTION } from './catalog-versions.js';
 
 const tags = ['catalog'];
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -45,9 +45,17 @@ export function etagMatches(header: string | string[] | undefined, etag: string)
 /** `/v1/catalog`, `/v1/catalog/{kind}` and `/v1/catalog/{kind}/{id}`: public reads unless `SAVEPOINT_PUBLIC_READS=false`. */
 export const catalogRoutes: DomainPlugin = async (app, { savepoint }) => {
   const catalog = new Catalog(savepoint.store);
-  reserveCollections([CATALOG_COLLECTION, CATALOG_ITEM_COLLECTION, CATALOG_VERSION_COLLECTION], {
-    owner: 'the catalog module',
-  });
+  reserveCollections(
+    [
+      CATALOG_COLLECTION,
+      CATALOG_ITEM_COLLECTION,
+      CATALOG_VERSION_COLLECTION,
+      CATALOG_VERSION_DATA_COLLECTION,
+    ],
+    {
+      owner: 'the catalog module',
+    },
+  );
   app.addHook('onClose', async () => catalog.close());
   versionRoutes(app, catalog);
   // A cached kind is immutable, so its JSON text is computed once and dropped along with it.

@@ -26,9 +26,10 @@ import { invalidInput, notFound, SavepointError } from '../../errors.js';
 import {
   type ArchivedKind,
   archivedLoads,
-  archiveOp,
+  archiveOps,
   type CatalogDiff,
   type CatalogVersionInfo,
+  contentOf,
   describeLoads,
   diffLoads,
   isArchived,
@@ -216,7 +217,7 @@ export async function applySeed(store: Store, files: readonly SeedFile[]): Promi
         const replaced = replaceKindOps(file, stored, previous, loadedAt);
         ops.push(...replaced.ops);
         // Every load is kept, so that it can be read, compared and loaded again (catalog-versions.ts).
-        ops.push(archiveOp({ ...file, revision: replaced.seeded.revision, loadedAt }));
+        ops.push(...archiveOps({ ...file, revision: replaced.seeded.revision, loadedAt }));
         const replacedKind = previous?.value as KindValue | undefined;
         if (replacedKind !== undefined && !(await isArchived(store, file.kind, replacedKind.revision))) {
           // Loaded before versions were kept: archived now, from the records it is about to replace.
@@ -224,7 +225,7 @@ export async function applySeed(store: Store, files: readonly SeedFile[]): Promi
             .map((document) => document.value as ItemValue)
             .sort((a, b) => a.position - b.position)
             .map((item) => item.record);
-          ops.push(archiveOp({ ...replacedKind, data: records }));
+          ops.push(...archiveOps({ ...replacedKind, data: records }));
         }
         changed.push(replaced.seeded);
       }
@@ -351,7 +352,8 @@ export class Catalog {
   async kindAt(kind: string, version: string): Promise<CatalogKind> {
     const { loads } = await this.#loads(kind);
     const load = loadOf(kind, loads, version);
-    const byId = new Map(load.data.map((record) => [String(record.id), record]));
+    const { data } = await contentOf(this.#store, load);
+    const byId = new Map(data.map((record) => [String(record.id), record]));
     return {
       kind,
       version: load.version,
@@ -360,7 +362,7 @@ export class Catalog {
       revision: load.revision,
       loadedAt: load.loadedAt,
       hash: load.hash,
-      data: load.data,
+      data,
       byId,
       etag: etagOf(load.hash),
     };
@@ -369,7 +371,11 @@ export class Catalog {
   /** What changed from version `from` to version `to`. Errors: `NOT_FOUND`. */
   async diff(kind: string, from: string, to: string): Promise<CatalogDiff> {
     const { loads } = await this.#loads(kind);
-    return diffLoads(kind, loadOf(kind, loads, from), loadOf(kind, loads, to));
+    const [before, after] = await Promise.all([
+      contentOf(this.#store, loadOf(kind, loads, from)),
+      contentOf(this.#store, loadOf(kind, loads, to)),
+    ]);
+    return diffLoads(kind, before, after);
   }
 
   /**
@@ -383,7 +389,7 @@ export class Catalog {
   ): Promise<{ kind: string; version: string; changed: boolean }> {
     const { current, loads } = await this.#loads(kind);
     const load = loadOf(kind, loads, version);
-    const report = await applySeed(this.#store, [loadAsSeedFile(load)]);
+    const report = await applySeed(this.#store, [loadAsSeedFile(load, await contentOf(this.#store, load))]);
     if (report.committed) {
       await appendAudit(this.#store, 'catalog-rollback', {
         kind,
