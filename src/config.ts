@@ -331,7 +331,7 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
     maxBodyBytes: read.parse('SAVEPOINT_MAX_BODY', 1024 * 1024, bodySize),
     tokenTtlMs: read.parse('SAVEPOINT_TOKEN_TTL', 30 * MS.m, duration(false)),
     gameTtlMs: read.parse('SAVEPOINT_GAME_TTL', 7 * MS.d, duration(false)),
-    gameHistory: read.parse('SAVEPOINT_GAME_HISTORY', 100, integer(0, 100_000)),
+    gameHistory: read.parse('SAVEPOINT_GAME_HISTORY', 100, integer(0, 10_000)),
     idempotencyTtlMs: read.parse('SAVEPOINT_IDEMPOTENCY_TTL', 24 * MS.h, duration(false)),
     matchTtlMs: read.parse('SAVEPOINT_MATCH_TTL', 7 * MS.d, duration(false)),
     analyticsTtlMs: read.parse('SAVEPOINT_ANALYTICS_TTL', 30 * MS.d, duration(false)),
