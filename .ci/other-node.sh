@@ -12,7 +12,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # The platform package that the `node` package installs, into a directory of our own: a shared npx
 # cache can be rewritten by another npx run meanwhile. It holds bin/node and include/node.
 package="node-$(node -p 'process.platform + "-" + process.arch')"
-nodedir=${SAVEPOINT_CI_CACHE:-$HOME/.cache/savepoint-ci}/$package-$major
+# Outside $HOME: a test runs the server as an unprivileged user (uid 1000), who must reach this
+# Node binary and the copy below, and root's home is closed to other users.
+nodedir=${SAVEPOINT_CI_CACHE:-/var/cache/savepoint-ci}/$package-$major
 if [ ! -x "$nodedir/node_modules/$package/bin/node" ]; then
   mkdir -p "$nodedir"
   npm install --prefix "$nodedir" --no-save --no-package-lock --no-audit --no-fund "$package@$major" >/dev/null
@@ -23,6 +25,7 @@ node_bin=$nodedir/bin/node
 echo "ci: Node $("$node_bin" --version) at $node_bin (headers in $nodedir)"
 
 copy=$(mktemp -d "/tmp/savepoint-node$major.XXXXXX")
+chmod 755 "$copy"
 trap 'rm -rf "$copy"' EXIT
 # dist/ comes along: compiled JavaScript runs on every Node; only the addon differs.
 tar -C "$root" --exclude=./.git --exclude=./data -c . | tar -C "$copy" -x
