@@ -9,22 +9,19 @@
  *
  * The suite owns its schema and Redis prefix and removes both at the end.
  */
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type SavepointClient } from '../../src/client/index.js';
-import { ensureBuilt, type ServeProcess, startServe } from '../support/processes.js';
-import { postgresAvailable, postgresUrl, redisAvailable, redisUrl, uniqueName } from '../support/services.js';
+import { testCluster } from '../support/cluster.js';
+import type { ServeProcess } from '../support/processes.js';
+import { postgresAvailable, redisAvailable } from '../support/services.js';
 
 const pgUp = await postgresAvailable();
 const redisUp = await redisAvailable();
 
-const run = uniqueName('sp_e2e_pause');
-const tag = run.replaceAll('_', '-');
-const apiKey = `e2e-${randomBytes(16).toString('hex')}`;
-const databaseUrl = `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${run}`;
+const cluster = testCluster('sp_e2e_pause');
+const tag = cluster.run.replaceAll('_', '-');
+
 /**
  * Large values (200 × 40 KB a round) make a backlog of bus messages larger than one socket read
  * (libuv reads at most 2 MiB per turn), so that once resumed B handles the queued HTTP requests
@@ -37,28 +34,8 @@ const KEYS = 200;
 const ROUNDS = 2;
 const WRITERS = 8;
 
-const processes: ServeProcess[] = [];
-
-async function startInstance(name: string): Promise<ServeProcess> {
-  const started = await startServe({
-    name,
-    args: ['--database', databaseUrl, '--redis', redisUrl],
-    // Three at once on a busy machine can take longer than the default 20 s.
-    startTimeoutMs: 60_000,
-    env: {
-      SAVEPOINT_API_KEY: apiKey,
-      SAVEPOINT_REDIS_PREFIX: run,
-      SAVEPOINT_SWEEP_INTERVAL: '0',
-      SAVEPOINT_BACKUP_INTERVAL: '0',
-      SAVEPOINT_LOG_LEVEL: 'warn',
-    },
-  });
-  processes.push(started);
-  return started;
-}
-
 const clientOf = (instance: ServeProcess): SavepointClient =>
-  createClient({ baseUrl: instance.url, apiKey, timeoutMs: 20_000 });
+  createClient({ baseUrl: instance.url, apiKey: cluster.apiKey, timeoutMs: 20_000 });
 
 /** Runs `task` over `items` with at most `limit` at a time. */
 async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) {
@@ -73,41 +50,18 @@ async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: 
 const percentile = (sorted: readonly number[], fraction: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 
-async function cleanUp(): Promise<void> {
-  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${run}" CASCADE`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${run}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 describe.skipIf(!pgUp || !redisUp)('one paused instance among three on PostgreSQL + Redis', () => {
   let a: ServeProcess;
   let b: ServeProcess;
   let c: ServeProcess;
 
   beforeAll(async () => {
-    ensureBuilt();
-    [a, b, c] = await Promise.all([startInstance('A'), startInstance('B'), startInstance('C')]);
+    // Three at once on a busy machine can take longer than the default 20 s.
+    const start = (name: string) => cluster.start(name, { startTimeoutMs: 60_000 });
+    [a, b, c] = await Promise.all([start('A'), start('B'), start('C')]);
   }, 120_000);
 
-  afterAll(async () => {
-    for (const instance of processes) if (!instance.exited) instance.run.child.kill('SIGCONT');
-    await Promise.all(processes.map((instance) => instance.stop()));
-    await cleanUp();
-  }, 30_000);
+  afterAll(() => cluster.cleanup(), 30_000);
 
   it('the others keep writing while B is stopped, and B serves only the newest values once resumed', async () => {
     const ca = clientOf(a);

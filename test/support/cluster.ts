@@ -54,6 +54,8 @@ export function testCluster(prefix: string): TestCluster {
       return instance;
     },
     async cleanup() {
+      // A test may leave an instance stopped (SIGSTOP), which would sit on SIGTERM until killed.
+      for (const instance of started) if (!instance.exited) instance.run.child.kill('SIGCONT');
       await Promise.all(started.map((instance) => instance.stop()));
       const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
       try {
