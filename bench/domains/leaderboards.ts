@@ -1,5 +1,5 @@
 /**
- * Issue #5: the leaderboards module at scale, through the library API (`openSavepoint`, SQLite,
+ * The leaderboards module at scale, through the library API (`openSavepoint`, SQLite,
  * durability normal), against the raw engine calls the same reads and writes come down to:
  * - top 100: `leaderboards.top` against `store.boardRange`;
  * - a member's rank: `leaderboards.member` against `store.boardMember`;
@@ -10,11 +10,11 @@
  */
 import { engineBoardName } from '../../src/domains/leaderboards/board-names.js';
 import { openSavepoint } from '../../src/savepoint.js';
+import { LOAD_CHUNK, loadBoard, memberOf, scoreOf } from '../support/board-load.js';
 import { openScratch } from '../support/scratch-db.js';
 import { compareSequentialAndConcurrent, fmt, line, report, timeSequential } from '../support/stats.js';
 
 const BOARD = 'global';
-const CHUNK = 10_000;
 const CLIENTS = 20;
 
 export async function benchLeaderboards(scale: number): Promise<void> {
@@ -30,25 +30,12 @@ export async function benchLeaderboards(scale: number): Promise<void> {
     const { leaderboards, store } = savepoint;
     await leaderboards.define(BOARD, { order: 'desc', operator: 'best', period: 'none' });
     const name = engineBoardName(BOARD, null);
-    const scoreOf = (i: number) => ((i * 2_654_435_761) % 1_000_003) / 10; // spread, with ties
-    const memberOf = (i: number) => `player-${i}`;
     const started = performance.now();
-    for (let offset = 0; offset < members; offset += CHUNK) {
-      await store.commit(
-        Array.from({ length: Math.min(CHUNK, members - offset) }, (_, j) => ({
-          op: 'score' as const,
-          board: name,
-          member: memberOf(offset + j),
-          score: scoreOf(offset + j),
-          mode: 'best' as const,
-          order: 'desc' as const,
-        })),
-      );
-    }
+    await loadBoard(store, name, members);
     const loadedMs = performance.now() - started;
     const total = (await leaderboards.top(BOARD, { limit: 1 })).total;
     line(
-      `(loaded ${fmt(total)} members on engine board "${name}" in ${fmt(loadedMs / 1000, 1)} s, ${fmt(CHUNK)} score ops per commit)`,
+      `(loaded ${fmt(total)} members on engine board "${name}" in ${fmt(loadedMs / 1000, 1)} s, ${fmt(LOAD_CHUNK)} score ops per commit)`,
     );
     if (total !== members) throw new Error(`board holds ${total} members, not ${members}`);
 

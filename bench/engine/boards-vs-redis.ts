@@ -20,15 +20,12 @@ import { Redis } from 'ioredis';
 import { engineBoardName } from '../../src/domains/leaderboards/board-names.js';
 import { openSavepoint } from '../../src/savepoint.js';
 import { benchRedisUrl, redact, redisDown } from '../postgres/services.js';
+import { LOAD_CHUNK, loadBoard, memberOf, scoreOf } from '../support/board-load.js';
 import { openScratch } from '../support/scratch-db.js';
 import { fmt, type LatencySummary, line, report, summarize } from '../support/stats.js';
 
 const BOARD = 'global';
-const CHUNK = 10_000;
 const ROUNDS = 4;
-
-const scoreOf = (i: number) => ((i * 2_654_435_761) % 1_000_003) / 10; // spread, with ties
-const memberOf = (i: number) => `player-${i}`;
 
 /** Times `count` sequential calls of each side, in `ROUNDS` alternating rounds; one summary per side. */
 async function alternate(
@@ -91,28 +88,18 @@ export async function benchBoardsVsRedis(scale: number): Promise<void> {
 
     // Bulk load, Redis first: a pipeline of ZADDs per chunk against one commit of score ops per chunk.
     let started = performance.now();
-    for (let offset = 0; offset < members; offset += CHUNK) {
+    for (let offset = 0; offset < members; offset += LOAD_CHUNK) {
       const args: Array<string | number> = [];
-      for (let i = offset; i < Math.min(members, offset + CHUNK); i++) args.push(scoreOf(i), memberOf(i));
+      for (let i = offset; i < Math.min(members, offset + LOAD_CHUNK); i++)
+        args.push(scoreOf(i), memberOf(i));
       await redis.zadd(key, ...args);
     }
     const redisLoadS = (performance.now() - started) / 1000;
     started = performance.now();
-    for (let offset = 0; offset < members; offset += CHUNK) {
-      await store.commit(
-        Array.from({ length: Math.min(CHUNK, members - offset) }, (_, j) => ({
-          op: 'score' as const,
-          board: name,
-          member: memberOf(offset + j),
-          score: scoreOf(offset + j),
-          mode: 'best' as const,
-          order: 'desc' as const,
-        })),
-      );
-    }
+    await loadBoard(store, name, members);
     const oursLoadS = (performance.now() - started) / 1000;
     line(
-      `bulk load: Redis ZADD ${fmt(members / redisLoadS)} members/s, Savepoint commit([score × ${fmt(CHUNK)}]) ${fmt(members / oursLoadS)} members/s = ${fmt(redisLoadS / oursLoadS, 2)}x Redis`,
+      `bulk load: Redis ZADD ${fmt(members / redisLoadS)} members/s, Savepoint commit([score × ${fmt(LOAD_CHUNK)}]) ${fmt(members / oursLoadS)} members/s = ${fmt(redisLoadS / oursLoadS, 2)}x Redis`,
     );
     const total = (await leaderboards.top(BOARD, { limit: 1 })).total;
     if (total !== members || (await redis.zcard(key)) !== members) {
