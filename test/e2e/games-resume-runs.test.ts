@@ -51,7 +51,8 @@ describe('kill -9 to every player resumed', () => {
 
       const head = clients[0]?.lastSeq ?? 0;
       expect(head).toBeGreaterThanOrEqual(lastAck);
-      expectAcksInLog(clients, acks, expectOneLog(clients, head, () => {}));
+      const events = expectOneLog(clients, head, () => {});
+      expectAcksInLog(clients, acks, events);
       stopClients(clients);
     }
     await stopServer(server);
