@@ -1,7 +1,8 @@
 /**
  * A small typed client for Savepoint's HTTP API (`import { createClient } from 'savepoint/client'`).
- * It uses the platform `fetch` and has no dependencies. Every error answer is thrown as a
- * {@link SavepointHttpError} carrying the problem document's `code`, `status` and `detail`.
+ * It uses the platform `fetch` and has no runtime dependencies (its types are the static types of
+ * the server's schemas). Every error answer is thrown as a {@link SavepointHttpError} carrying the
+ * problem document's `code`, `status` and `detail`.
  *
  * @example
  * const savepoint = createClient({ baseUrl: 'http://127.0.0.1:8787', apiKey: process.env.SAVEPOINT_API_KEY });
