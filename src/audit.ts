@@ -1,5 +1,5 @@
 /**
- * The audit log (seed 002 §7.4, §8.3): sweeps, restores, start-up fallbacks, imports and resets
+ * The audit log (docs/api.md#operations, `GET /v1/admin/audit`): sweeps, restores, start-up fallbacks, imports and resets
  * append an entry to the stream `audit`, so an operator can see afterwards what removed or replaced
  * data, and when. Read it with `GET /v1/admin/audit?after=N&limit=M`.
  *

@@ -59,7 +59,7 @@ async function openBaseDriver(url: StorageUrl, options: DriverOptions): Promise<
       return openSqliteDriver({
         path: sqlitePathOf(url),
         durability: options.durability ?? 'normal',
-        // A corrupt file is quarantined and replaced by a backup or an empty store (issue #7).
+        // A corrupt file is quarantined and replaced by a backup or an empty store (sqlite-recovery.ts).
         recover: true,
       });
     }

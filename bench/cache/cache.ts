@@ -8,7 +8,7 @@
  * warm one (every key read once before, as in a service that has run a while; entries live 1 h in
  * Redis and 1 min in the L1), and for a second instance whose L1 starts empty on the warm Redis;
  * and the throughput of the mix with the layer over without it (1 worker and 16 concurrent
- * workers), with read and write latencies apart. Seed 004 claims 90%+ of reads saved.
+ * workers), with read and write latencies apart. The aim: 90%+ of reads saved.
  *
  * The layer invalidates on write (it does not write through), so the first read of a key after a
  * write always reaches PostgreSQL: with 5% writes that puts a floor of about writes/reads = 5.3%

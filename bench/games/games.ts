@@ -1,6 +1,6 @@
 /**
  * The games module against the bare engine doing the least the same call needs (SQLite driver,
- * durability normal), to show what its guarantees cost per game action (seed 003 asks < 10 ms):
+ * durability normal), to show what its guarantees cost per game action (the aim: < 10 ms):
  * - an action through `GameTracker` (event + ~1 KB snapshot, one commit, snapshot copied first)
  *   against one engine append of the same event;
  * - `restore` against one engine `get` of the same document;

@@ -1,5 +1,5 @@
 /**
- * Issue #4: game actions over HTTP, open loop, against `savepoint serve` (dist/cli/main.js, SQLite,
+ * Game actions over HTTP, open loop, against `savepoint serve` (dist/cli/main.js, SQLite,
  * durability normal, its own process) and, in the same run, a bare Fastify + better-sqlite3 route
  * doing the same write (baseline-server.ts).
  *

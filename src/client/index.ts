@@ -1,55 +1,68 @@
 /**
  * A small typed client for Savepoint's HTTP API (`import { createClient } from 'savepoint/client'`).
- * It uses the platform `fetch` and has no dependencies. Every error answer is thrown as a
- * {@link SavepointHttpError} carrying the problem document's `code`, `status` and `detail`.
+ * It uses the platform `fetch` and has no runtime dependencies (its types are the static types of
+ * the server's schemas). Every error answer is thrown as a {@link SavepointHttpError} carrying the
+ * problem document's `code`, `status` and `detail`.
  *
  * @example
  * const savepoint = createClient({ baseUrl: 'http://127.0.0.1:8787', apiKey: process.env.SAVEPOINT_API_KEY });
  * const saved = await savepoint.putDocument('profiles', 'p1', { name: 'Ada' });
  * await savepoint.patchDocument('profiles', 'p1', { $inc: { logins: 1 } }, { ifMatch: saved.version });
  */
+import type { Static } from '@sinclair/typebox';
+import type {
+  CommitAnswer as CommitAnswerSchema,
+  CommitOp as CommitOpSchema,
+  DocumentPage as DocumentPageSchema,
+  DocumentRecord as DocumentRecordSchema,
+  ListQuery,
+  PatchBody,
+  PatchOperators as PatchOperatorsSchema,
+  PutBody,
+} from '../domains/documents/documents.schema.js';
+import type {
+  AppendBody,
+  AppendResponse,
+  ConnectionTokenResponse,
+  EventsQuery,
+  EventsResponse,
+  GameEventSchema,
+  GameRecordSchema,
+  PersistBody,
+  PersistResponse,
+  ReconnectBody,
+  ReconnectResponse,
+} from '../domains/games/games.schema.js';
 import type { ErrorCode } from '../errors.js';
+import type { Health as HealthSchema } from '../http/operations.schema.js';
+import type { Problem as ProblemSchema } from '../http/schemas.js';
+import type { Json, JsonObject, Narrowed, Wire } from './wire.js';
 
-/** Any JSON value. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+// Every wire type below is the static type of the schema the server validates (or answers) with,
+// so the client cannot drift from the server: see docs/api.md for what each field means.
+export type { Json, JsonObject } from './wire.js';
 
-/** A document as the API returns it; times are ISO-8601 UTC. */
-export interface DocumentRecord<T = Json> {
-  readonly collection: string;
-  readonly key: string;
-  readonly value: T;
-  /** 1 on creation, +1 on every change. */
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** `null` for never. */
-  readonly expiresAt: string | null;
-}
+/** A document as the API returns it; times are ISO-8601 UTC, `expiresAt` is `null` for never. */
+export type DocumentRecord<T = Json> = Narrowed<Static<typeof DocumentRecordSchema>, { readonly value: T }>;
 
-export interface DocumentPage<T = Json> {
-  readonly items: readonly DocumentRecord<T>[];
-  /** Pass as `cursor` for the next page; `null` at the end. */
-  readonly nextCursor: string | null;
-}
+/** One page of a collection; pass `nextCursor` as `cursor` for the next one (`null` at the end). */
+export type DocumentPage<T = Json> = Narrowed<
+  Static<typeof DocumentPageSchema>,
+  { readonly items: readonly DocumentRecord<T>[] }
+>;
 
 /** Patch operators with dot paths, applied in this order: `$set`, `$unset`, `$inc`, `$max`, `$min`, `$push`. */
-export interface PatchOperators {
-  readonly $set?: Readonly<Record<string, Json>>;
-  readonly $unset?: Readonly<Record<string, true | 1 | ''>>;
-  readonly $inc?: Readonly<Record<string, number>>;
-  readonly $max?: Readonly<Record<string, number>>;
-  readonly $min?: Readonly<Record<string, number>>;
-  readonly $push?: Readonly<Record<string, Json | { readonly $each: readonly Json[] }>>;
-}
+export type PatchOperators = Wire<Static<typeof PatchOperatorsSchema>>;
+
+/** The body's conditions for a single-document write. */
+type BodyConditions = Pick<Wire<PutBody>, 'expectedVersion'>;
 
 /** Conditions for a single-document write. */
-export interface WriteOptions {
+export interface WriteOptions extends BodyConditions {
   /** Sent as `If-Match: "<version>"`: write only at this version, else `412 VERSION_CONFLICT`. */
   readonly ifMatch?: number | '*';
   /** Sent as `If-None-Match: *`: create only, else `412 VERSION_CONFLICT`. */
   readonly createOnly?: boolean;
-  /** Sent in the body: write only at this version, else `409 VERSION_CONFLICT`. */
-  readonly expectedVersion?: number;
   /**
    * Sent as `Idempotency-Key`: a retry with the same key and arguments gets the first answer and
    * applies nothing (docs/http-idempotency.md).
@@ -57,201 +70,79 @@ export interface WriteOptions {
   readonly idempotencyKey?: string;
 }
 
-export interface PutOptions extends WriteOptions {
-  /** Expire this long after the write: `30s`, `7d`. */
-  readonly ttl?: string;
-}
+/** `ttl`: expire this long after the write (`30s`, `7d`). */
+export interface PutOptions extends WriteOptions, Pick<Wire<PutBody>, 'ttl'> {}
 
-export interface PatchOptions extends WriteOptions {
-  /** Create the document from `{}` when missing. */
-  readonly upsert?: boolean;
-  /** Expire this long after the write; `null` clears the expiry; absent keeps it. */
-  readonly ttl?: string | null;
-}
+/** `upsert`: create the document from `{}` when missing; `ttl`: `null` clears the expiry, absent keeps it. */
+export interface PatchOptions extends WriteOptions, Pick<Wire<PatchBody>, 'upsert' | 'ttl'> {}
 
-export interface ListOptions {
-  readonly prefix?: string;
-  /** 1 to 1000; default 100. */
-  readonly limit?: number;
-  readonly cursor?: string;
-}
+/** `limit` is 1 to 1000 (default 100); `cursor` is the previous page's `nextCursor`. */
+export interface ListOptions extends Pick<Wire<ListQuery>, 'prefix' | 'limit' | 'cursor'> {}
 
 /** One op of {@link SavepointClient.commit}. */
-export type CommitOp =
-  | {
-      readonly op: 'put';
-      readonly collection: string;
-      readonly key: string;
-      readonly value: Json;
-      readonly ttl?: string;
-      readonly expectedVersion?: number;
-      readonly mustNotExist?: boolean;
-    }
-  | {
-      readonly op: 'patch';
-      readonly collection: string;
-      readonly key: string;
-      readonly patch: PatchOperators;
-      readonly upsert?: boolean;
-      readonly ttl?: string | null;
-      readonly expectedVersion?: number;
-      readonly mustNotExist?: boolean;
-    }
-  | {
-      readonly op: 'delete';
-      readonly collection: string;
-      readonly key: string;
-      readonly expectedVersion?: number;
-    };
+export type CommitOp = Wire<Static<typeof CommitOpSchema>>;
 
-export type CommitOpResult =
-  | { readonly op: 'put' | 'patch'; readonly created: boolean; readonly document: DocumentRecord }
-  | { readonly op: 'delete'; readonly deleted: boolean };
+export type CommitOpResult = CommitAnswer['results'][number];
 
-export interface CommitAnswer {
-  readonly at: string;
-  readonly results: readonly CommitOpResult[];
-}
+export type CommitAnswer = Wire<Static<typeof CommitAnswerSchema>>;
 
-export interface Health {
-  readonly status: 'ok' | 'degraded';
-  readonly driver: string;
-  readonly version: string;
-  readonly uptimeSeconds: number;
-  readonly storage: {
-    readonly ok: boolean;
-    readonly pendingWrites: number;
-    readonly lastError?: string;
-    readonly lastErrorAt?: string;
-  };
-  readonly recovery?: unknown;
-}
+/** `GET /health`. */
+export type Health = Wire<Static<typeof HealthSchema>>;
 
-/** A JSON object (a game's state snapshot). */
-export type JsonObject = { [key: string]: Json };
+/** `POST /api/game/{gameId}/persist`. `expectedVersion: 0` means create only. */
+export type PersistGameInput<S extends JsonObject = JsonObject> = Narrowed<
+  PersistBody,
+  { readonly state: S }
+>;
 
-/** `POST /api/game/{gameId}/persist`. */
-export interface PersistGameInput<S extends JsonObject = JsonObject> {
-  /** The full snapshot the game server needs to resume the game. */
-  readonly state: S;
-  /** The seated players (default: unchanged, `[]` for a new game); only they can get tokens. */
-  readonly players?: readonly string[];
-  /** Default: unchanged (`null` for a new game). */
-  readonly phase?: string;
-  /** Default: unchanged (`active` for a new game). `completed` makes the game read-only and expiring. */
-  readonly status?: GameStatus;
-  /** The version last seen; `0` means create only. Stale: `409 VERSION_CONFLICT`. */
-  readonly expectedVersion?: number;
-  /** Write even when `expectedVersion` is stale, the game is completed (reopening it) or unreadable. */
-  readonly forceOverwrite?: boolean;
-}
+export type GameStatus = GameRecord['status'];
 
-export type GameStatus = 'active' | 'completed';
-
-export interface PersistGameAnswer {
-  readonly success: true;
-  readonly persistedAt: string;
-  /** The game version: 1 on creation, +1 on every persist or append. */
-  readonly version: number;
-}
+/** `version` is the game version: 1 on creation, +1 on every persist or append. */
+export type PersistGameAnswer = Wire<Static<typeof PersistResponse>>;
 
 /** One event to append; `data` defaults to `null`. */
-export interface GameEventInput {
-  readonly type: string;
-  readonly data?: Json;
-}
+export type GameEventInput = AppendGameEventsInput['events'][number];
 
-/** `POST /api/game/{gameId}/events`. */
-export interface AppendGameEventsInput<S extends JsonObject = JsonObject> {
-  /** 1 to 10,000 events, written with the optional snapshot in one commit. */
-  readonly events: readonly GameEventInput[];
-  /** A new snapshot. Default: unchanged. */
-  readonly state?: S;
-  /** Default: unchanged. */
-  readonly phase?: string;
-  /** The last seq the caller knows of (0 for none). Stale: `409 VERSION_CONFLICT`, nothing written. */
-  readonly expectedSeq?: number;
-}
+/** `POST /api/game/{gameId}/events`: 1 to 10,000 events, written with the optional snapshot in one commit. */
+export type AppendGameEventsInput<S extends JsonObject = JsonObject> = Narrowed<
+  AppendBody,
+  { readonly state?: S }
+>;
 
-export interface AppendGameEventsAnswer {
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-  /** The game version after the append. */
-  readonly version: number;
-}
+export type AppendGameEventsAnswer = Wire<Static<typeof AppendResponse>>;
 
-/** One event of a game's log: `seq` starts at 1 with no gaps. */
-export interface GameEvent<D = Json> {
-  readonly seq: number;
-  readonly type: string;
-  readonly data: D;
-  /** When it was written (ISO-8601 UTC). */
-  readonly at: string;
-}
+/** One event of a game's log: `seq` starts at 1 with no gaps; `at` is when it was written. */
+export type GameEvent<D = Json> = Narrowed<Static<typeof GameEventSchema>, { readonly data: D }>;
 
-export interface ReadGameEventsOptions {
-  /** Events with `seq > after`; default 0. */
-  readonly after?: number;
-  /** 1 to 1000; default 100. */
-  readonly limit?: number;
-}
+/** `after`: events with `seq > after` (default 0); `limit`: 1 to 1000 (default 100). */
+export type ReadGameEventsOptions = Wire<EventsQuery>;
 
-export interface GameEvents<D = Json> {
-  /** Ascending by `seq`. */
-  readonly events: readonly GameEvent<D>[];
-}
+/** Events in ascending `seq`. */
+export type GameEvents<D = Json> = Narrowed<
+  Static<typeof EventsResponse>,
+  { readonly events: readonly GameEvent<D>[] }
+>;
 
-/** `GET /api/game/{gameId}/restore`. */
-export interface GameRecord<S extends JsonObject = JsonObject> {
-  readonly gameId: string;
-  readonly state: S;
-  readonly players: readonly string[];
-  /** `null` until a phase is set. */
-  readonly phase: string | null;
-  readonly status: GameStatus;
-  readonly version: number;
-  readonly persistedAt: string;
-  /** The last event seq the snapshot reflects. */
-  readonly lastSeq: number;
-}
+/** `GET /api/game/{gameId}/restore`; `lastSeq` is the last event seq the snapshot reflects. */
+export type GameRecord<S extends JsonObject = JsonObject> = Narrowed<
+  Static<typeof GameRecordSchema>,
+  { readonly state: S }
+>;
 
-/** `GET /api/game/{gameId}/connection-token`. */
-export interface ConnectionToken {
-  /** The secret to hand to the player; only its hash is stored. */
-  readonly token: string;
-  readonly expiresAt: string;
-  readonly playerId: string;
-}
+/** `GET /api/game/{gameId}/connection-token`: hand `token` to the player; only its hash is stored. */
+export type ConnectionToken = Wire<Static<typeof ConnectionTokenResponse>>;
 
-/** `POST /api/game/{gameId}/reconnect`. */
-export interface ReconnectInput {
-  readonly playerId: string;
-  readonly reconnectToken: string;
-  /** The last seq the player saw; `missedEvents` holds the events after it (all when absent). */
-  readonly lastEventSeq?: number;
-}
+/** `POST /api/game/{gameId}/reconnect`: `missedEvents` holds the events after `lastEventSeq` (all when absent). */
+export type ReconnectInput = Wire<ReconnectBody>;
 
-export interface ReconnectAnswer<S extends JsonObject = JsonObject> {
-  readonly success: true;
-  readonly gameState: GameRecord<S>;
-  readonly reconnectedAt: string;
-  /** Events after `lastEventSeq`, up to `gameState.lastSeq`. */
-  readonly missedEvents: readonly GameEvent[];
-  /** The rotated token: keep it for the next reconnect; the one just used no longer works. */
-  readonly reconnectToken: string;
-  readonly tokenExpiresAt: string;
-}
+/** Keep `reconnectToken`: it is the rotated token, and the one just used no longer works. */
+export type ReconnectAnswer<S extends JsonObject = JsonObject> = Narrowed<
+  Static<typeof ReconnectResponse>,
+  { readonly gameState: GameRecord<S> }
+>;
 
-/** An RFC 9457 problem document, as Savepoint sends with every error. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: ErrorCode;
-  readonly detail: string;
-  readonly errors?: readonly { readonly in: string; readonly path: string; readonly message: string }[];
-  readonly [extension: string]: unknown;
-}
+/** An RFC 9457 problem document, as Savepoint sends with every error; it may carry extension fields. */
+export type Problem = Wire<Static<typeof ProblemSchema>> & { readonly [extension: string]: unknown };
 
 /** An error answer. Branch on `code` (stable), not on the message. */
 export class SavepointHttpError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The storage-full policy (issue #7 item 6), applied once, in the Store's commit pipeline: a
+ * The storage-full policy (docs/errors.md, `STORAGE_FULL`), applied once, in the Store's commit pipeline: a
  * commit that fails with `STORAGE_FULL` is held while space is reclaimed, then retried once; if it
  * fails again its caller gets `STORAGE_FULL` (HTTP 507). The storage's own transaction keeps a
  * failed commit from leaving any trace, so nothing is ever half applied.
@@ -7,7 +7,7 @@
  * Reclaiming space, in order:
  * 1. expired records are swept (they are invisible already; removing them loses nothing);
  * 2. only when that removed nothing, the registered reclaimers run (the games domain removes its
- *    oldest completed games: seed 003, "Storage Full: clean up old games first").
+ *    oldest completed games: a full disk should cost finished games first, never live ones).
  *
  * It lives in the engine rather than in the HTTP layer so that the library (`savepoint.games`,
  * `store.commit`) and the server share it; the engine knows no domain, so domains register what

@@ -8,35 +8,11 @@ import { outboxPendingWrites } from '../domains/games/outbox.js';
 import type { Savepoint } from '../savepoint.js';
 import type { DomainPluginOptions } from './domain-plugin.js';
 import { StorageHealth } from './health.js';
+import { Health } from './operations.schema.js';
 import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
 import { problemResponses } from './schemas.js';
 import { sweepAll } from './sweeper.js';
 import { SAVEPOINT_VERSION } from './version.js';
-
-const Storage = Type.Object({
-  ok: Type.Boolean({ description: 'The probe read succeeded' }),
-  pendingWrites: Type.Integer({
-    description: 'Commits waiting for, or inside, a storage batch, plus game writes queued in memory',
-  }),
-  lastError: Type.Optional(Type.String({ description: 'The last storage failure seen (kept 5 minutes)' })),
-  lastErrorAt: Type.Optional(Type.String({ format: 'date-time' })),
-});
-
-const Health = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')], {
-    description:
-      'degraded: serving, but a storage error happened in the last 5 minutes, writes are backed up, or a fallback was taken at start',
-  }),
-  driver: Type.String({ description: 'memory, sqlite, postgres or postgres+redis' }),
-  version: Type.String({ description: 'The Savepoint version' }),
-  uptimeSeconds: Type.Number(),
-  storage: Storage,
-  recovery: Type.Optional(
-    Type.Unknown({
-      description: 'Any fallback taken at start, such as a corrupt file quarantined to a path',
-    }),
-  ),
-});
 
 const SweepBody = Type.Union([
   Type.Object(

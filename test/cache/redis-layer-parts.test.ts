@@ -24,7 +24,7 @@ const document: StoredDocument = {
 };
 
 describe('redis keys', () => {
-  it('reads like the seeds and cannot be confused across collections with colons', () => {
+  it('reads like the stored record names and cannot be confused across collections with colons', () => {
     const keys = redisKeys('sp');
     expect(keys.document('match', 'abc')).toBe('sp:doc:match:abc');
     expect(keys.document('round', 'abc:3')).toBe('sp:doc:round:abc:3');

@@ -1,4 +1,4 @@
-/** Backups and restore (issue #7 item 2) with real processes, plus the admin call in-process. */
+/** Backups and restore (docs/api.md#live-store-protection) with real processes, plus the admin call in-process. */
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

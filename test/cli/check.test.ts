@@ -1,4 +1,4 @@
-/** `savepoint check` and `GET /v1/admin/check` (issue #7 item 3). */
+/** `savepoint check` and `GET /v1/admin/check` (docs/api.md#operations). */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The games outbox (issue #7 item 7, seed 003 "Persistence Failure"): while the storage refuses
+ * The games outbox (a game server must keep playing through a storage failure): while the storage refuses
  * commits (the memory driver wrapped so that `applyBatch` throws STORAGE_UNAVAILABLE), persists and
  * appends are queued in memory and answered `durable: false`; reads see them; once the storage
  * answers they are written in order; a write that no longer applies is audited, never dropped silently.

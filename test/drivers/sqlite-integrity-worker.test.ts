@@ -1,5 +1,5 @@
 /**
- * The SQLite integrity check off the event loop (issue #7 item 4): `PRAGMA integrity_check` reads
+ * The SQLite integrity check off the event loop: `PRAGMA integrity_check` reads
  * every page, so it runs in a worker thread on a read-only connection. These tests prove that a
  * timer keeps ticking while a large file is checked (on the main thread it stops for the whole
  * check), that a server goes on committing meanwhile, that the answers are word for word the ones

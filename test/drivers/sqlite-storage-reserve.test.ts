@@ -1,5 +1,5 @@
 /**
- * The storage reserve beside a SQLite file (issue #7 item 6): written at open with real bytes,
+ * The storage reserve beside a SQLite file (src/drivers/sqlite/storage-reserve.ts): written at open with real bytes,
  * kept as it is when whole, rewritten when sparse or short, absent for `:memory:` and when turned
  * off. What it is for (room to delete on a disk full to the brim) is proven on a real tmpfs in
  * `test/recovery/storage-full-reserve.test.ts`.

@@ -1,6 +1,6 @@
 /**
- * A game's live feed across instances (API.md §Games, the stream "including events written through
- * another instance"): two Savepoint instances on one PostgreSQL schema, with and without the Redis
+ * A game's live feed across instances (docs/api.md#games: the stream carries events written through
+ * any instance): two Savepoint instances on one PostgreSQL schema, with and without the Redis
  * layer. B follows the game while A appends 100 events in several commits, some of them
  * concurrent; B must hear all of them, in seq order, with no gap and no duplicate. Without Redis
  * the PostgreSQL driver's LISTEN/NOTIFY carries the changes; with it, Redis pub/sub does as well.

@@ -1,5 +1,5 @@
 /**
- * Seed 003's critical test, with real processes: the example poker server (Savepoint embedded,
+ * The games' crash test, with real processes: the example poker server (Savepoint embedded,
  * SQLite in a temporary data dir) is killed with SIGKILL during a burst of moves, restarted, and
  * every player reconnects. Each must receive exactly the events it had not seen, see the same
  * cards, chips and phase as after the last durable move, and all must have resumed within 2 s of

@@ -1,5 +1,5 @@
 /**
- * Issue #6 item 5, with real processes: two example poker servers, A and B, share one SQLite file.
+ * A table taken over by another game server, with real processes: two example poker servers, A and B, share one SQLite file.
  * Each table is owned through the lease `game:{tableId}`. Players play through A; A is killed with
  * SIGKILL mid-hand; the players' requests to A fail, they move on to B, and B takes the table over
  * as soon as A's lease has run out. Every player must resume on B with exactly the events it missed,

@@ -1,10 +1,10 @@
 /**
- * Seed 003's critical test against the real service: `savepoint serve` (SQLite in a temporary data
+ * The games' crash test against the real service: `savepoint serve` (SQLite in a temporary data
  * dir, default `normal` durability) is killed with SIGKILL in the middle of a burst of event appends,
  * restarted on the same data dir, and three players reclaim their seats with tokens issued before
  * the kill. Every acknowledged append must be in the log at its seq, each player must get exactly
  * the events after its `lastEventSeq`, and restore must answer the snapshot of the last durable
- * append. The time from restart to the last player reconnected is printed (seed 003's target: 2 s).
+ * append. The time from restart to the last player reconnected is printed (the target: 2 s).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 /**
- * Two real `savepoint serve` processes on one PostgreSQL schema and one Redis prefix (DESIGN §5:
- * "run two instances on PostgreSQL+Redis"), driven over HTTP:
+ * Two real `savepoint serve` processes on one PostgreSQL schema and one Redis prefix (README.md,
+ * "Outgrowing one machine"), driven over HTTP:
  * 1. a write acknowledged by one instance is read through the other at once, never stale;
  * 2. conditional read-modify-write from both at once loses no update;
  * 3. a game's SSE stream on B carries the events appended on A in order, without gaps;

@@ -1,4 +1,4 @@
-/** The audit log (issue #7 item 4): sweeps, start-up fallbacks and the helper other modules call. */
+/** The audit log (docs/api.md#operations): sweeps, start-up fallbacks and the helper other modules call. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

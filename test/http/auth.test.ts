@@ -1,4 +1,4 @@
-/** Authentication (API.md, Conventions): the API key, public reads, route-level auth and the key file. */
+/** Authentication (docs/api.md#authentication): the API key, public reads, route-level auth and the key file. */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * Bad input of every kind answers 4xx with the right code, writes nothing and leaves the server
- * serving (API.md, Conventions: ids, problem+json, limits).
+ * serving (docs/api.md#conventions: ids, problem+json, limits).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';

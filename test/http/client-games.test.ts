@@ -1,4 +1,4 @@
-/** The typed client's games methods against a server on a real socket (API.md §Games). */
+/** The typed client's games methods against a server on a real socket (docs/api.md#games). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type SavepointClient, SavepointHttpError } from '../../src/client/index.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../support/http.js';

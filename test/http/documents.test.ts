@@ -1,4 +1,4 @@
-/** The documents API (API.md, Documents and Conventions/Versions) through `app.inject()`. */
+/** The documents API (docs/api.md#documents and docs/api.md#versions) through `app.inject()`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
 import { reserveCollections } from '../../src/http/reserved-collections.js';

@@ -1,5 +1,5 @@
 /**
- * The games outbox over HTTP (issue #7 item 7): while the storage refuses commits, persist and
+ * The games outbox over HTTP (docs/api.md#games, `durable: false`): while the storage refuses commits, persist and
  * events answer 202 with `durable: false`, restore and the event list see the queued writes, and
  * `/health` is `degraded` with the queued writes in `storage.pendingWrites`; once the storage
  * answers, the queue is written and `/health` reports nothing pending.

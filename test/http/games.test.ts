@@ -1,5 +1,5 @@
 /**
- * The games HTTP API (API.md §Games) through `buildServer`: statuses, codes, headers, bad input and
+ * The games HTTP API (docs/api.md#games) through `buildServer`: statuses, codes, headers, bad input and
  * abuse, with `inject()`, plus the SSE stream over a real socket.
  */
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * The leaderboards HTTP API (API.md §Leaderboards) through `buildServer` and `inject()`: each
+ * The leaderboards HTTP API (docs/api.md#leaderboards) through `buildServer` and `inject()`: each
  * route's happy path, public reads, periods and the main errors.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The matches HTTP API (API.md §Matches) through `buildServer` and `inject()`: each route's happy
+ * The matches HTTP API (docs/api.md#matches) through `buildServer` and `inject()`: each route's happy
  * path, its statuses and headers, and the main errors.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** Operations (API.md, Operations): health, metrics, the API description, sweeping, 5xx and shutdown. */
+/** Operations (docs/api.md#operations): health, metrics, the API description, sweeping, 5xx and shutdown. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Issue #7's fault test, with real processes and real files: a writer process commits as fast as
+ * The storage's fault test, with real processes and real files: a writer process commits as fast as
  * it can on a SQLite store, is killed with SIGKILL at a random moment, and the store is reopened.
  * Every write the writer was seen acknowledging must be there, each commit whole (its document,
  * counter increment, stream event and board point, or none of them), the store must pass
@@ -170,7 +170,7 @@ afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-describe('SIGKILL during a stream of commits (issue #7)', () => {
+describe('SIGKILL during a stream of commits', () => {
   it(`${ROUNDS} rounds: every acknowledged write survives, check passes, restart < 1 s`, async () => {
     const started = performance.now();
     const random = seeded(SEED);

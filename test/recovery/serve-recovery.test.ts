@@ -1,4 +1,4 @@
-/** Issue #7 item 1 with real processes: `savepoint serve` on damaged data directories. */
+/** Start-up recovery with real processes: `savepoint serve` on damaged data directories. */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-/** Start-up on any data directory (issue #7 item 1), at the library level. */
+/** Start-up on any data directory (src/drivers/sqlite/sqlite-recovery.ts), at the library level. */
 import {
   existsSync,
   mkdirSync,

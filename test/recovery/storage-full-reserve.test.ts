@@ -1,5 +1,5 @@
 /**
- * Storage full at 100% (issue #7 item 6), on real size-limited tmpfs mounts: once a disk is full to
+ * Storage full at 100% (src/drivers/sqlite/storage-reserve.ts), on real size-limited tmpfs mounts: once a disk is full to
  * the brim, SQLite cannot even delete (its WAL needs free pages first), so without a reserve the
  * sweep that would make room fails like the write. With the driver's storage reserve
  * (`<dir>/savepoint.reserve`, deleted when SQLite reports the disk full, written again once there

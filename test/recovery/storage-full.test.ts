@@ -1,5 +1,5 @@
 /**
- * Storage full (issue #7 item 6) on a real 2 MiB tmpfs: writes fill it to the brim, then expired
+ * Storage full (src/engine/storage-full.ts) on a real 2 MiB tmpfs: writes fill it to the brim, then expired
  * records are swept first, then the oldest completed games go, and a write that still does not fit
  * gets STORAGE_FULL (507 over HTTP). The SQLite file passes `PRAGMA integrity_check` afterwards.
  * Needs `mount -t tmpfs` (root); elsewhere the suite is skipped with one line.

@@ -8,7 +8,7 @@ import { invalidInput } from '../../errors.js';
 /** A named tier or a TTL in milliseconds. */
 export type CacheTier = 'hot' | 'warm' | 'computed' | number;
 
-/** The named tiers (DESIGN §2): hot 1 h, warm 24 h, computed 5 min. */
+/** The named tiers: hot 1 h, warm 24 h, computed 5 min. */
 export const TIER_TTL_MS = {
   hot: 60 * 60 * 1000,
   warm: 24 * 60 * 60 * 1000,

@@ -1,6 +1,6 @@
 /**
  * Every Redis key and channel the Redis layer uses, in one place, so that `redis-cli --scan` output
- * reads the way the seeds' key patterns do:
+ * reads the way the stores' own record names do (`match:abc`):
  *
  * | name                                  | what                                                     |
  * |---------------------------------------|----------------------------------------------------------|
@@ -10,10 +10,10 @@
  * | `<prefix>:changes` (channel)          | every committed change, for other instances              |
  * | `<prefix>:ack:<instance>` (channel)   | acknowledgements sent back to one publishing instance    |
  *
- * DESIGN §2 sketches `<prefix>:<collection>:<key>`; the extra `doc:` segment keeps documents apart
+ * A plain `<prefix>:<collection>:<key>` would read shorter; the extra `doc:` segment keeps documents apart
  * from the layer's own keys (a collection named `gen` or `epoch` cannot collide with them).
  * Collections may contain `:`, so a collection's `%` and `:` are percent-encoded; the key is the last
- * segment and stays verbatim (`match:abc`, `round:abc:3` read as they do in the seeds).
+ * segment and stays verbatim (`match:abc`, `round:abc:3` read as the stored names do).
  */
 
 /** The key and channel names for one prefix. */

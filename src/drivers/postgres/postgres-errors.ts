@@ -1,5 +1,5 @@
 /**
- * Translation of PostgreSQL and socket errors into catalog errors (DESIGN §4). The original is
+ * Translation of PostgreSQL and socket errors into catalog errors (docs/errors.md). The original is
  * always kept as `cause`.
  */
 import postgres from 'postgres';

@@ -1,5 +1,5 @@
 /**
- * The SQLite schema as numbered, forward-only migrations (DESIGN.md §2). Each runs once, in order,
+ * The SQLite schema as numbered, forward-only migrations. Each runs once, in order,
  * inside the same write transaction that records it in `savepoint_migrations`, so a crash midway
  * leaves the database at the previous version. Released migrations are never edited: a schema
  * change is a new entry at the end of {@link migrations}.

@@ -1,6 +1,6 @@
 /**
  * The SQLite driver: one database file, opened in WAL mode with prepared statements, the default
- * store of Savepoint (DESIGN.md §2). A batch of commits from the engine's group commit is applied in
+ * store of Savepoint. A batch of commits from the engine's group commit is applied in
  * one write transaction, each commit of several ops in its own savepoint, so a commit that fails a
  * condition leaves no trace while its neighbours still apply, and the whole batch costs one commit
  * (and, in `full` durability, one fsync).
@@ -607,7 +607,7 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
     configure(db, durability, busyTimeoutMs);
     migrate(db);
     if (recovery !== undefined) {
-      // After a fallback, serve only a store that passes the full check (seed 002 §8.5).
+      // After a fallback, serve only a store that passes the full check: a backup copied in may be damaged too.
       const problems = integrityProblems(db, true);
       if (problems.length > 0) {
         throw new SavepointError(

@@ -1,5 +1,5 @@
 /**
- * Translation of native SQLite failures into the error catalog (DESIGN.md §4): callers branch on a
+ * Translation of native SQLite failures into the error catalog (docs/errors.md): callers branch on a
  * stable code, and the native error stays attached as `cause`.
  */
 import Database from 'better-sqlite3';

@@ -1,7 +1,7 @@
 /**
- * Start-up on any data directory (issue #7, seed 001 "corrupt or partial data should not crash the
- * backend"). Before the driver opens a file it checks it: a zero-length file, a file that is not
- * SQLite, a garbled write-ahead log, or a file failing `PRAGMA quick_check` is moved aside to
+ * Start-up on any data directory: corrupt or partial data must not crash the backend. Before the
+ * driver opens a file it checks it: a zero-length file, a file that is not SQLite, a garbled
+ * write-ahead log, or a file failing `PRAGMA quick_check` is moved aside to
  * `<file>.corrupt-<timestamp>` (never deleted), then the newest backup that passes its own check is
  * copied in, or the store starts empty. One error line says what happened and where the old file
  * is; the returned {@link StartupRecovery} is what `/health` reports.

@@ -1,5 +1,5 @@
 /**
- * The storage reserve (issue #7 item 6): a file of real bytes kept beside the database, deleted
+ * The storage reserve (for `STORAGE_FULL`, see src/engine/storage-full.ts): a file of real bytes kept beside the database, deleted
  * when SQLite reports the disk full. In WAL mode even a DELETE first appends pages to the log, so
  * on a disk at 100% the sweep that would make room fails just like the write did; deleting the
  * reserve gives it that room. The driver decides when to release and retake it (`sqlite-driver.ts`).
