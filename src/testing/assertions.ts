@@ -70,9 +70,13 @@ function matches(actual: unknown, expected: unknown): boolean {
     );
   }
   if (isPlainObject(expected) && !(expected instanceof Error)) {
-    if (typeof actual !== 'object' || actual === null) return false;
+    // As in Vitest, an expected object without properties matches whatever is there, even null.
     return Object.keys(expected).every(
-      (key) => key in actual && matches((actual as Record<string, unknown>)[key], expected[key]),
+      (key) =>
+        actual !== null &&
+        actual !== undefined &&
+        key in Object(actual) &&
+        matches((actual as Record<string, unknown>)[key], expected[key]),
     );
   }
   return equals(actual, expected);
@@ -94,7 +98,8 @@ export function equal(actual: unknown, expected: unknown, message?: string): voi
 
 /** Asserts `actual` has `expected`'s properties, recursively (Vitest's `toMatchObject`). */
 export function matchObject(actual: unknown, expected: unknown, message?: string): void {
-  if (!matches(actual, expected)) fail(actual, expected, 'matchObject', message);
+  const comparable = typeof actual === 'object' && actual !== null;
+  if (!comparable || !matches(actual, expected)) fail(actual, expected, 'matchObject', message);
 }
 
 /** Asserts some item of `items` equals `expected` (Vitest's `toContainEqual`). */
