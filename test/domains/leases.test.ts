@@ -3,7 +3,7 @@ import { Leases } from '../../src/domains/leases/leases.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
 
 async function setup(clock = new ManualClock()) {
   const store = new Store(await openMemoryDriver(), { clock: clock.now });

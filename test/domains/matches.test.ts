@@ -9,7 +9,7 @@ import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-matches-'));
 const drivers = {

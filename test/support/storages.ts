@@ -11,13 +11,15 @@
  * Usage (top-level await):
  * `const { storages, cleanup } = await testStorages('sp_history'); afterAll(cleanup);`
  * then `describe.each(storages.filter((s) => s.enabled))('… on $name', (storage) => …)`, opening
- * stores with `storage.url()` or `new Store(await storage.openDriver(), { clock })`.
+ * stores with `storage.openStore({ clock })` (closed by the clean-up), `storage.url()` or
+ * `storage.openDriver()`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Driver } from '../../src/engine/driver.js';
+import { Store, type StoreOptions } from '../../src/engine/store.js';
 import type { StorageUrl } from '../../src/open.js';
 import { postgresAvailable, postgresUrl, redisAvailable, redisUrl, uniqueName } from './services.js';
 
@@ -50,6 +52,8 @@ export interface TestStorage<Name extends TestDriverName = TestDriverName> {
   readonly enabled: boolean;
   /** A fresh, empty driver on every call (a new file, schema or key prefix). */
   openDriver(): Promise<Driver>;
+  /** A store on a fresh, empty driver; the clean-up closes it if the test did not. */
+  openStore(options?: StoreOptions): Promise<Store>;
 }
 
 export interface UrlTestStorage extends TestStorage<BaseDriverName> {
@@ -72,6 +76,7 @@ class Leftovers {
   #files = 0;
   readonly #schemas: string[] = [];
   readonly #redisPrefixes: string[] = [];
+  readonly #stores: Store[] = [];
 
   constructor(prefix: string) {
     this.#prefix = prefix;
@@ -94,7 +99,15 @@ class Leftovers {
     return prefix;
   }
 
+  async openStore(driver: Promise<Driver>, options?: StoreOptions): Promise<Store> {
+    const store = new Store(await driver, options);
+    this.#stores.push(store);
+    return store;
+  }
+
   async cleanup(): Promise<void> {
+    // Closing twice is harmless; an open PostgreSQL pool would outlive its dropped schema.
+    await Promise.all(this.#stores.splice(0).map((store) => store.close()));
     if (this.#directory !== undefined) rmSync(this.#directory, { recursive: true, force: true });
     if (this.#redisPrefixes.length > 0) {
       // Loaded here, so that a test file without Redis never loads the Redis client.
@@ -157,6 +170,7 @@ export async function testStorages(prefix: string): Promise<{
     enabled: await enabled(name, selected),
     url,
     openDriver: () => openBase(name, leftovers),
+    openStore: (options) => leftovers.openStore(openBase(name, leftovers), options),
   });
   const storages = [
     await storage('memory', () => 'memory:'),
@@ -179,6 +193,7 @@ export async function testDriver(
     name,
     enabled: await enabled(name, selectedDrivers()),
     openDriver: () => openLayered(name, leftovers),
+    openStore: (options) => leftovers.openStore(openLayered(name, leftovers), options),
     cleanup: () => leftovers.cleanup(),
   };
 }
