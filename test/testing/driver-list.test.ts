@@ -3,6 +3,8 @@
  * names it gives, every driver when unset, and a loud failure on a name it does not know.
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -72,5 +74,14 @@ describe('SAVEPOINT_TEST_DRIVERS', () => {
       (error: { stdout: string; stderr: string }) => error,
     );
     expect(`${refused?.stdout}${refused?.stderr}`).toMatch(/unknown drivers: oracle/);
+  });
+
+  it('docs/testing.md shows it with known drivers and test paths that exist', () => {
+    const doc = readFileSync(join(root, 'docs/testing.md'), 'utf8');
+    const command = /^SAVEPOINT_TEST_DRIVERS=(\S+) npx vitest run (.+)$/m.exec(doc);
+    expect(command).not.toBeNull();
+    const [, names, paths] = command as RegExpExecArray;
+    expect([...selectedDrivers(names)]).toEqual((names as string).split(','));
+    for (const path of (paths as string).split(' ')) expect(existsSync(join(root, path)), path).toBe(true);
   });
 });
