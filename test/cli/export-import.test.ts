@@ -23,7 +23,7 @@ import { readExportPages, verifyExportFile } from '../../src/engine/dump-file.js
 import { HEADER_BYTES } from '../../src/engine/dump-format.js';
 import { Store } from '../../src/engine/store.js';
 import { SavepointError } from '../../src/errors.js';
-import { collect, populate, START } from '../engine/dump-fixture.js';
+import { collect, populate, START } from '../../src/testing/dump-fixture.js';
 import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
 import { ensureBuilt, runCli } from './cli-harness.js';
 

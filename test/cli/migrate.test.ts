@@ -20,7 +20,7 @@ import type { Driver, RecordDump } from '../../src/engine/driver.js';
 import { digestOf } from '../../src/engine/dump-format.js';
 import { Store } from '../../src/engine/store.js';
 import { SavepointError } from '../../src/errors.js';
-import { collect, populate, START } from '../engine/dump-fixture.js';
+import { collect, populate, START } from '../../src/testing/dump-fixture.js';
 import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
 import { ensureBuilt, runCli } from './cli-harness.js';
 

@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit.js';
 import { openSavepoint } from '../../src/savepoint.js';
+import { testStorages } from '../support/storages.js';
 
-describe('resets and replacing imports leave an audit entry', () => {
+const { storages, cleanup } = await testStorages('sp_audit_entries');
+afterAll(cleanup);
+
+describe.each(
+  storages.filter((storage) => storage.enabled).map((storage) => [storage.name, storage] as const),
+)('resets and replacing imports leave an audit entry on %s', (_name, storage) => {
   it('rankings reset and import, and stats reset', async () => {
-    const savepoint = await openSavepoint({ url: 'memory:' });
+    const savepoint = await openSavepoint({ url: storage.url() });
     try {
       await savepoint.rankings.set('s1', 0, 1.5);
       await savepoint.rankings.reset();

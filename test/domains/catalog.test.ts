@@ -9,21 +9,22 @@ import {
   seedCatalogFromDirectory,
 } from '../../src/domains/catalog/catalog.js';
 import { canonicalJson, readSeedDirectory } from '../../src/domains/catalog/seed-files.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import type { Change } from '../../src/engine/driver.js';
 import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
+import { testStorages } from '../support/storages.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples/seeds');
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-catalog-'));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
+const { storages, cleanup } = await testStorages('sp_catalog');
+afterAll(cleanup);
 
-const drivers = [
-  ['memory', async () => new Store(await openMemoryDriver())],
-  ['sqlite', async () => new Store(await openSqliteDriver({ path: path.join(directory, `c${files++}.db`) }))],
-] as const;
+/** `[name, open]` for every driver of the one list that runs. */
+const drivers = storages
+  .filter((storage) => storage.enabled)
+  .map((storage) => [storage.name, () => storage.openStore()] as const);
 
 interface SeedContent {
   version: string;

@@ -1,21 +1,11 @@
-/**
- * The live event feed (replay, then live, no gap and no duplicate) and the auto-persisting tracker.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GameEvent } from '../../src/domains/games/game-record.js';
 import { Games } from '../../src/domains/games/games.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import type { Driver, ExternalChangeListener } from '../../src/engine/driver.js';
 import { Store } from '../../src/engine/store.js';
 import type { JsonObject } from '../../src/engine/types.js';
 import { SavepointError } from '../../src/errors.js';
-
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-games-feed-'));
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+import { testStorages } from '../support/storages.js';
 
 /** A driver whose external change feed the test drives, and whose writes it can make fail. */
 interface Harness {
@@ -52,14 +42,11 @@ function harness(inner: Driver): Harness {
   return state;
 }
 
-let fileCounter = 0;
-const targets = [
-  { name: 'memory', open: () => openMemoryDriver() },
-  {
-    name: 'sqlite',
-    open: () => openSqliteDriver({ path: path.join(directory, `feed-${++fileCounter}.db`) }),
-  },
-] as const;
+const { storages, cleanup } = await testStorages('sp_games_feed');
+afterAll(cleanup);
+const targets = storages
+  .filter((storage) => storage.enabled)
+  .map((storage) => ({ name: storage.name, open: storage.openDriver }));
 
 /** Takes `count` events from a feed. */
 async function take(feed: AsyncIterator<GameEvent>, count: number): Promise<GameEvent[]> {

@@ -1,7 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { engineBoardName } from '../../src/domains/leaderboards/board-names.js';
 import { type LeaderboardEntry, Leaderboards } from '../../src/domains/leaderboards/leaderboards.js';
@@ -11,23 +7,18 @@ import {
   periodOf,
   resolvePeriod,
 } from '../../src/domains/leaderboards/periods.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
+import { testStorages } from '../support/storages.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-leaderboards-'));
-const drivers = {
-  memory: () => openMemoryDriver(),
-  sqlite: () => openSqliteDriver({ path: path.join(directory, `${randomUUID()}.db`) }),
-};
+const { storages, cleanup } = await testStorages('sp_leaderboards');
 const opened: Store[] = [];
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()));
 });
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+afterAll(cleanup);
 
 const DAY = 86_400_000;
 const utc = (date: string): number => Date.parse(`${date}T00:00:00Z`);
@@ -72,10 +63,12 @@ describe('periods', () => {
   });
 });
 
-describe.each(Object.keys(drivers) as Array<keyof typeof drivers>)('leaderboards on %s', (driver) => {
+describe.each(
+  storages.filter((storage) => storage.enabled).map((storage) => [storage.name, storage] as const),
+)('leaderboards on %s', (_name, storage) => {
   async function setup(start = Date.parse('2026-01-13T12:00:00Z')) {
     const clock = new ManualClock(start);
-    const store = new Store(await drivers[driver](), { clock: clock.now });
+    const store = new Store(await storage.openDriver(), { clock: clock.now });
     opened.push(store);
     return { store, clock, boards: new Leaderboards(store) };
   }

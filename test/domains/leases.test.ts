@@ -1,16 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Leases } from '../../src/domains/leases/leases.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
+import { testStorages } from '../support/storages.js';
 
-async function setup(clock = new ManualClock()) {
-  const store = new Store(await openMemoryDriver(), { clock: clock.now });
-  return { store, clock, leases: new Leases(store) };
-}
+const { storages, cleanup } = await testStorages('sp_leases');
+afterAll(cleanup);
 
-describe('leases', () => {
+describe.each(
+  storages.filter((storage) => storage.enabled).map((storage) => [storage.name, storage] as const),
+)('leases on %s', (_name, storage) => {
+  async function setup(clock = new ManualClock()) {
+    const store = await storage.openStore({ clock: clock.now });
+    return { store, clock, leases: new Leases(store) };
+  }
+
   it('gives a lease to one holder and reports the holder to others', async () => {
     const { leases } = await setup();
     const lease = await leases.acquire('game:1', { holder: 'server-a' });
@@ -57,7 +61,7 @@ describe('leases', () => {
   });
 
   it('waits with backoff while another holder has it', async () => {
-    const real = new Leases(new Store(await openMemoryDriver()));
+    const real = new Leases(await storage.openStore());
     await real.acquire('w', { holder: 'a', ttlMs: 150 });
     const started = performance.now();
     const taken = await real.acquire('w', { holder: 'b', waitMs: 2000 });
@@ -69,7 +73,7 @@ describe('leases', () => {
   });
 
   it('keepAlive renews until released, and reports a loss at once', async () => {
-    const store = new Store(await openMemoryDriver());
+    const store = await storage.openStore();
     const leases = new Leases(store);
     const handle = await leases.keepAlive('k', { holder: 'a', ttlMs: 90 });
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -1,35 +1,28 @@
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Leaderboards } from '../../src/domains/leaderboards/leaderboards.js';
 import { Matches, type MatchesOptions } from '../../src/domains/matches/matches.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
+import { testStorages } from '../support/storages.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-matches-'));
-const drivers = {
-  memory: () => openMemoryDriver(),
-  sqlite: () => openSqliteDriver({ path: path.join(directory, `${randomUUID()}.db`) }),
-};
+const { storages, cleanup } = await testStorages('sp_matches');
 const opened: Store[] = [];
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()));
 });
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+afterAll(cleanup);
 
 const DAY = 86_400_000;
 const match = { status: 'active', roundsTotal: 3, createdBy: 'mod', subreddit: 'r/pictact', theme: 'cats' };
 
-describe.each(Object.keys(drivers) as Array<keyof typeof drivers>)('matches on %s', (driver) => {
+describe.each(
+  storages.filter((storage) => storage.enabled).map((storage) => [storage.name, storage] as const),
+)('matches on %s', (_name, storage) => {
   async function setup(options: MatchesOptions = {}) {
     const clock = new ManualClock(Date.UTC(2026, 0, 13, 12));
-    const store = new Store(await drivers[driver](), { clock: clock.now });
+    const store = new Store(await storage.openDriver(), { clock: clock.now });
     opened.push(store);
     return { store, clock, matches: new Matches(store, options), leaderboards: new Leaderboards(store) };
   }

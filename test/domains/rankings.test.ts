@@ -1,22 +1,17 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RANKING_COLLECTION, type RankingEntry, Rankings } from '../../src/domains/rankings/rankings.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import type { Store } from '../../src/engine/store.js';
+import { expectCode } from '../support/expect-code.js';
+import { testStorages } from '../support/storages.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-rankings-'));
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
+const { storages, cleanup } = await testStorages('sp_rankings');
+afterAll(cleanup);
 
-const drivers = [
-  ['memory', async () => new Store(await openMemoryDriver())],
-  ['sqlite', async () => new Store(await openSqliteDriver({ path: path.join(directory, `r${files++}.db`) }))],
-] as const;
+/** `[name, open]` for every driver of the one list that runs. */
+const drivers = storages
+  .filter((storage) => storage.enabled)
+  .map((storage) => [storage.name, () => storage.openStore()] as const);
 
 /** Every document of a collection, whatever its generation. */
 async function countDocuments(store: Store, collection: string): Promise<number> {

@@ -1,21 +1,15 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Sessions } from '../../src/domains/sessions/sessions.js';
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import { Store } from '../../src/engine/store.js';
-import { expectCode } from '../conformance/expect-code.js';
+import { expectCode } from '../support/expect-code.js';
+import { testStorages } from '../support/storages.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-sessions-'));
-afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
+const { storages, cleanup } = await testStorages('sp_sessions');
+afterAll(cleanup);
 
-const drivers = [
-  ['memory', async () => new Store(await openMemoryDriver())],
-  ['sqlite', async () => new Store(await openSqliteDriver({ path: path.join(directory, `s${files++}.db`) }))],
-] as const;
+/** `[name, open]` for every driver of the one list that runs. */
+const drivers = storages
+  .filter((storage) => storage.enabled)
+  .map((storage) => [storage.name, () => storage.openStore()] as const);
 
 describe.each(drivers)('sessions on %s', (_name, open) => {
   it('creates, reads, updates, completes and deletes a session', async () => {

@@ -1,5 +1,9 @@
-import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
-import { Store } from '../../src/engine/store.js';
-import { runConformance } from '../conformance/run-conformance.js';
+import * as vitest from 'vitest';
+import { runConformance } from '../../src/testing/index.js';
+import { testDriver } from '../support/storages.js';
 
-runConformance('memory', { open: async ({ clock }) => new Store(await openMemoryDriver(), { clock }) });
+const memory = await testDriver('memory', 'sp_conformance');
+
+vitest.describe.skipIf(!memory.enabled)('memory', () => {
+  runConformance(vitest, memory.openDriver, { name: 'memory', cleanup: memory.cleanup });
+});

@@ -1,16 +1,16 @@
 import postgres from 'postgres';
+import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRedisLayer, type RedisLayer } from '../../src/cache/redis/redis-layer.js';
 import { openPostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
 import type { Change } from '../../src/engine/driver.js';
 import { Store } from '../../src/engine/store.js';
+import { runConformance } from '../../src/testing/index.js';
 import { deletePrefix, eventually } from '../cache/redis-test-support.js';
-import { runConformance } from '../conformance/run-conformance.js';
-import { postgresAvailable, postgresUrl, redisAvailable, redisUrl, uniqueName } from '../support/services.js';
+import { postgresUrl, redisUrl, uniqueName } from '../support/services.js';
+import { testDriver } from '../support/storages.js';
 
-const available = (await postgresAvailable()) && (await redisAvailable());
-const schema = uniqueName('sp_conformance_redis');
-const prefix = uniqueName('sp_test_pgredis');
+const pgRedis = await testDriver('postgres+redis', 'sp_conformance_redis');
 
 async function dropSchema(name: string): Promise<void> {
   const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
@@ -18,23 +18,8 @@ async function dropSchema(name: string): Promise<void> {
   await sql.end();
 }
 
-describe.skipIf(!available)('postgres+redis', () => {
-  runConformance('postgres+redis', {
-    open: async ({ clock }) =>
-      new Store(
-        await openRedisLayer(await openPostgresDriver({ url: postgresUrl, schema }), {
-          url: redisUrl,
-          prefix,
-        }),
-        {
-          clock,
-        },
-      ),
-    cleanup: async () => {
-      await dropSchema(schema);
-      await deletePrefix(prefix);
-    },
-  });
+describe.skipIf(!pgRedis.enabled)('postgres+redis', () => {
+  runConformance(vitest, pgRedis.openDriver, { name: 'postgres+redis', cleanup: pgRedis.cleanup });
 
   describe('two instances on one schema', () => {
     const sharedSchema = uniqueName('sp_pgredis_two');

@@ -1,20 +1,9 @@
-import postgres from 'postgres';
-import { describe } from 'vitest';
-import { openPostgresDriver } from '../../src/drivers/postgres/postgres-driver.js';
-import { Store } from '../../src/engine/store.js';
-import { runConformance } from '../conformance/run-conformance.js';
-import { postgresAvailable, postgresUrl, uniqueName } from '../support/services.js';
+import * as vitest from 'vitest';
+import { runConformance } from '../../src/testing/index.js';
+import { testDriver } from '../support/storages.js';
 
-const available = await postgresAvailable();
-const schema = uniqueName('sp_conformance');
+const pg = await testDriver('postgres', 'sp_conformance');
 
-describe.skipIf(!available)('postgres', () => {
-  runConformance('postgres', {
-    open: async ({ clock }) => new Store(await openPostgresDriver({ url: postgresUrl, schema }), { clock }),
-    cleanup: async () => {
-      const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-      await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-      await sql.end();
-    },
-  });
+vitest.describe.skipIf(!pg.enabled)('postgres', () => {
+  runConformance(vitest, pg.openDriver, { name: 'postgres', cleanup: pg.cleanup });
 });

@@ -1,14 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import * as vitest from 'vitest';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import { Store } from '../../src/engine/store.js';
-import { runConformance } from '../conformance/run-conformance.js';
+import { runConformance } from '../../src/testing/index.js';
+import { testDriver } from '../support/storages.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'savepoint-conformance-'));
+const sqlite = await testDriver('sqlite', 'sp_conformance');
 
-runConformance('sqlite', {
-  open: async ({ clock }) =>
-    new Store(await openSqliteDriver({ path: path.join(directory, 'store.db') }), { clock }),
-  cleanup: async () => fs.rmSync(directory, { recursive: true, force: true }),
+vitest.describe.skipIf(!sqlite.enabled)('sqlite', () => {
+  runConformance(vitest, sqlite.openDriver, { name: 'sqlite', cleanup: sqlite.cleanup });
+  // An in-memory SQLite database: the same SQL without a file (the CLI's `sqlite::memory:`).
+  runConformance(vitest, () => openSqliteDriver({ path: ':memory:' }), { name: 'sqlite :memory:' });
 });

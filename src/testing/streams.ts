@@ -1,32 +1,35 @@
-import { describe, expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { equal, expectCode, matchObject } from './assertions.js';
 import type { ConformanceContext } from './context.js';
-import { expectCode } from './expect-code.js';
 
-export function streamTests({ store, clock, unique }: ConformanceContext): void {
+export function streamTests({ store, clock, unique, describe, it }: ConformanceContext): void {
   describe('streams', () => {
     it('appends with gap-free seq from 1 and reads after a seq', async () => {
       const stream = unique('log');
       const first = await store().commit([
         { op: 'append', stream, events: [{ type: 'deal', data: { cards: 2 } }, { type: 'bet' }] },
       ]);
-      expect(first.results[0]).toMatchObject({ op: 'append', firstSeq: 1, lastSeq: 2 });
+      matchObject(first.results[0], { op: 'append', firstSeq: 1, lastSeq: 2 });
       const second = await store().commit([{ op: 'append', stream, events: [{ type: 'fold', data: 'p2' }] }]);
-      expect(second.results[0]).toMatchObject({
+      matchObject(second.results[0], {
         firstSeq: 3,
         lastSeq: 3,
         events: [{ seq: 3, type: 'fold', data: 'p2' }],
       });
-      expect(await store().streamHead(stream)).toBe(3);
+      assert.equal(await store().streamHead(stream), 3);
       const all = await store().readStream(stream);
-      expect(all).toEqual([
+      equal(all, [
         { seq: 1, type: 'deal', data: { cards: 2 }, at: clock.now() },
         { seq: 2, type: 'bet', data: null, at: clock.now() },
         { seq: 3, type: 'fold', data: 'p2', at: clock.now() },
       ]);
-      expect((await store().readStream(stream, { after: 1, limit: 1 })).map((e) => e.seq)).toEqual([2]);
-      expect(await store().readStream(stream, { after: 3 })).toEqual([]);
-      expect(await store().readStream(unique('missing'))).toEqual([]);
-      expect(await store().streamHead(unique('missing'))).toBe(0);
+      equal(
+        (await store().readStream(stream, { after: 1, limit: 1 })).map((e) => e.seq),
+        [2],
+      );
+      equal(await store().readStream(stream, { after: 3 }), []);
+      equal(await store().readStream(unique('missing')), []);
+      assert.equal(await store().streamHead(unique('missing')), 0);
     });
 
     it('expectedHead guards appends', async () => {
@@ -37,7 +40,7 @@ export function streamTests({ store, clock, unique }: ConformanceContext): void 
         'VERSION_CONFLICT',
       );
       await store().commit([{ op: 'append', stream, events: [{ type: 'b' }], expectedHead: 1 }]);
-      expect(await store().streamHead(stream)).toBe(2);
+      assert.equal(await store().streamHead(stream), 2);
     });
 
     it('moves a snapshot and the stream head together', async () => {
@@ -54,8 +57,8 @@ export function streamTests({ store, clock, unique }: ConformanceContext): void 
         ]),
         'VERSION_CONFLICT',
       );
-      expect((await store().get(collection, 'g'))?.value).toEqual({ pot: 0 });
-      expect(await store().streamHead(stream)).toBe(1);
+      equal((await store().get(collection, 'g'))?.value, { pot: 0 });
+      assert.equal(await store().streamHead(stream), 1);
     });
 
     it('concurrent appends to one stream never duplicate or skip a seq', async () => {
@@ -66,21 +69,27 @@ export function streamTests({ store, clock, unique }: ConformanceContext): void 
         ),
       );
       const events = await store().readStream(stream, { limit: 1000 });
-      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-      expect(new Set(events.map((e) => e.data)).size).toBe(100);
+      equal(
+        events.map((e) => e.seq),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      assert.equal(new Set(events.map((e) => e.data)).size, 100);
     });
 
     it('deletes a stream with its events', async () => {
       const stream = unique('gone');
       await store().commit([{ op: 'append', stream, events: [{ type: 'a' }, { type: 'b' }] }]);
-      expect((await store().commit([{ op: 'deleteStream', stream }])).results[0]).toEqual({
+      equal((await store().commit([{ op: 'deleteStream', stream }])).results[0], {
         op: 'deleteStream',
         deleted: true,
       });
-      expect(await store().streamHead(stream)).toBe(0);
+      assert.equal(await store().streamHead(stream), 0);
       await store().commit([{ op: 'append', stream, events: [{ type: 'again' }] }]);
-      expect((await store().readStream(stream)).map((e) => [e.seq, e.type])).toEqual([[1, 'again']]);
-      expect((await store().commit([{ op: 'deleteStream', stream: unique('none') }])).results[0]).toEqual({
+      equal(
+        (await store().readStream(stream)).map((e) => [e.seq, e.type]),
+        [[1, 'again']],
+      );
+      equal((await store().commit([{ op: 'deleteStream', stream: unique('none') }])).results[0], {
         op: 'deleteStream',
         deleted: false,
       });
@@ -98,7 +107,7 @@ export function streamTests({ store, clock, unique }: ConformanceContext): void 
         'INVALID_INPUT',
       );
       await expectCode(store().readStream(stream, { after: -1 }), 'INVALID_INPUT');
-      expect(await store().streamHead(stream)).toBe(0);
+      assert.equal(await store().streamHead(stream), 0);
     });
   });
 }

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { retryOnConflict } from '../../src/engine/retry.js';
-import type { CommitOp } from '../../src/engine/types.js';
+import assert from 'node:assert/strict';
+import { retryOnConflict } from '../engine/retry.js';
+import type { CommitOp } from '../engine/types.js';
+import { equal, expectCode, matchObject } from './assertions.js';
 import type { ConformanceContext } from './context.js';
-import { expectCode } from './expect-code.js';
 
-export function commitTests({ store, unique }: ConformanceContext): void {
+export function commitTests({ store, unique, runs, describe, it }: ConformanceContext): void {
   describe('conditions', () => {
     it('expectedVersion must match the stored version', async () => {
       const collection = unique('cond');
@@ -14,7 +14,7 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         store().commit([{ op: 'put', collection, key: 'k', value: 3, expectedVersion: 1 }]),
         'VERSION_CONFLICT',
       );
-      expect(error.details.opIndex).toBe(0);
+      assert.equal(error.details.opIndex, 0);
       await expectCode(
         store().commit([{ op: 'put', collection, key: 'absent', value: 1, expectedVersion: 1 }]),
         'VERSION_CONFLICT',
@@ -29,7 +29,7 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         store().commit([{ op: 'delete', collection, key: 'k', expectedVersion: 1 }]),
         'VERSION_CONFLICT',
       );
-      expect(await store().get(collection, 'k')).toMatchObject({ value: 2, version: 2 });
+      matchObject(await store().get(collection, 'k'), { value: 2, version: 2 });
     });
 
     it('mustNotExist creates only once', async () => {
@@ -39,7 +39,7 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         store().commit([{ op: 'put', collection, key: 'k', value: 'second', mustNotExist: true }]),
         'VERSION_CONFLICT',
       );
-      expect((await store().get(collection, 'k'))?.value).toBe('first');
+      assert.equal((await store().get(collection, 'k'))?.value, 'first');
     });
 
     it('names the failing op and applies nothing of the commit', async () => {
@@ -47,22 +47,21 @@ export function commitTests({ store, unique }: ConformanceContext): void {
       const stream = unique('stream');
       const board = unique('board');
       await store().commit([{ op: 'put', collection, key: 'existing', value: { n: 1 } }]);
-      const error = await expectCode(
-        store().commit([
-          { op: 'put', collection, key: 'new', value: 'should vanish' },
-          { op: 'patch', collection, key: 'existing', patch: { $inc: { n: 1 } }, upsert: true },
-          { op: 'append', stream, events: [{ type: 'x' }] },
-          { op: 'score', board, member: 'm', score: 10, mode: 'set' },
-          { op: 'delete', collection, key: 'existing' },
-          { op: 'put', collection, key: 'new', value: 'conflict', mustNotExist: true },
-        ]),
-        'VERSION_CONFLICT',
-      );
-      expect(error.details.opIndex).toBe(5);
-      expect(await store().get(collection, 'new')).toBeUndefined();
-      expect(await store().get(collection, 'existing')).toMatchObject({ value: { n: 1 }, version: 1 });
-      expect(await store().streamHead(stream)).toBe(0);
-      expect(await store().boardMember(board, 'm')).toBeUndefined();
+      const boards = runs('boards');
+      const ops: CommitOp[] = [
+        { op: 'put', collection, key: 'new', value: 'should vanish' },
+        { op: 'patch', collection, key: 'existing', patch: { $inc: { n: 1 } }, upsert: true },
+        { op: 'append', stream, events: [{ type: 'x' }] },
+        ...(boards ? [{ op: 'score', board, member: 'm', score: 10, mode: 'set' } as const] : []),
+        { op: 'delete', collection, key: 'existing' },
+        { op: 'put', collection, key: 'new', value: 'conflict', mustNotExist: true },
+      ];
+      const error = await expectCode(store().commit(ops), 'VERSION_CONFLICT');
+      assert.equal(error.details.opIndex, boards ? 5 : 4);
+      assert.equal(await store().get(collection, 'new'), undefined);
+      matchObject(await store().get(collection, 'existing'), { value: { n: 1 }, version: 1 });
+      assert.equal(await store().streamHead(stream), 0);
+      if (boards) assert.equal(await store().boardMember(board, 'm'), undefined);
     });
 
     it('sees its own earlier ops within one commit', async () => {
@@ -72,8 +71,8 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         { op: 'patch', collection, key: 'k', patch: { $inc: { n: 1 } }, expectedVersion: 1 },
         { op: 'patch', collection, key: 'k', patch: { $inc: { n: 1 } }, expectedVersion: 2 },
       ]);
-      expect(result.results[2]).toMatchObject({ document: { version: 3, value: { n: 3 } } });
-      expect(await store().get(collection, 'k')).toMatchObject({ version: 3, value: { n: 3 } });
+      matchObject(result.results[2], { document: { version: 3, value: { n: 3 } } });
+      matchObject(await store().get(collection, 'k'), { version: 3, value: { n: 3 } });
     });
   });
 
@@ -109,12 +108,12 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         trophies: ['gold', 'silver'],
         profile: { name: 'Ada' },
       };
-      expect(result.results[0]).toMatchObject({
+      matchObject(result.results[0], {
         op: 'patch',
         created: false,
         document: { version: 2, value: expected },
       });
-      expect((await store().get(collection, 'k'))?.value).toEqual(expected);
+      equal((await store().get(collection, 'k'))?.value, expected);
     });
 
     it('needs upsert to create, and fails with NOT_FOUND otherwise', async () => {
@@ -126,7 +125,7 @@ export function commitTests({ store, unique }: ConformanceContext): void {
       const created = await store().commit([
         { op: 'patch', collection, key: 'k', patch: { $inc: { n: 1 } }, upsert: true },
       ]);
-      expect(created.results[0]).toMatchObject({ created: true, document: { version: 1, value: { n: 1 } } });
+      matchObject(created.results[0], { created: true, document: { version: 1, value: { n: 1 } } });
     });
 
     it('rejects type mismatches and bad operators without writing', async () => {
@@ -160,11 +159,11 @@ export function commitTests({ store, unique }: ConformanceContext): void {
           'INVALID_INPUT',
         );
       }
-      expect(await store().get(collection, 'k')).toMatchObject({
+      matchObject(await store().get(collection, 'k'), {
         version: 1,
         value: { n: 'text', list: 1, obj: 5 },
       });
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
       await store().commit([{ op: 'put', collection, key: 'array', value: [1, 2] }]);
       await expectCode(
         store().commit([{ op: 'patch', collection, key: 'array', patch: { $set: { a: 1 } } }]),
@@ -184,8 +183,8 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         ),
       );
       const document = await store().get(collection, 'counter');
-      expect(document?.value).toEqual({ n: 200, total: (199 * 200) / 2 });
-      expect(document?.version).toBe(200);
+      equal(document?.value, { n: 200, total: (199 * 200) / 2 });
+      assert.equal(document?.version, 200);
     });
 
     it('100 concurrent create-if-absent commits have exactly one winner', async () => {
@@ -196,9 +195,9 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         ),
       );
       const winners = outcomes.filter((o) => o.status === 'fulfilled');
-      expect(winners).toHaveLength(1);
+      assert.equal(winners.length, 1);
       for (const outcome of outcomes) {
-        if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ code: 'VERSION_CONFLICT' });
+        if (outcome.status === 'rejected') matchObject(outcome.reason, { code: 'VERSION_CONFLICT' });
       }
     });
 
@@ -214,12 +213,13 @@ export function commitTests({ store, unique }: ConformanceContext): void {
           : [{ op: 'put', collection, key: `good-${i}`, value: i }],
       );
       const outcomes = await Promise.allSettled(ops.map((commit) => store().commit(commit)));
-      expect(outcomes.map((o) => o.status)).toEqual(
+      equal(
+        outcomes.map((o) => o.status),
         ops.map((_, i) => (i % 5 === 0 ? 'rejected' : 'fulfilled')),
       );
       const page = await store().list(collection, { prefix: 'good-', limit: 1000 });
-      expect(page.items).toHaveLength(40);
-      expect((await store().get(collection, 'taken'))?.value).toBe(0);
+      assert.equal(page.items.length, 40);
+      assert.equal((await store().get(collection, 'taken'))?.value, 0);
     });
 
     it('read-compute-commit with retryOnConflict loses no update', async () => {
@@ -246,7 +246,10 @@ export function commitTests({ store, unique }: ConformanceContext): void {
         ),
       );
       const final = (await store().get(collection, 'k'))?.value as { list: number[] };
-      expect([...final.list].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      equal(
+        [...final.list].sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
     });
   });
 }

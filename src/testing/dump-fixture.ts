@@ -4,10 +4,10 @@
  * times; boards in both orders with ties, metadata, an emptied board and boards large enough to
  * need several rank blocks on PostgreSQL.
  */
-import type { ManualClock } from '../../src/engine/clock.js';
-import type { RecordDump } from '../../src/engine/driver.js';
-import type { Store } from '../../src/engine/store.js';
-import type { CommitOp, JsonValue } from '../../src/engine/types.js';
+import type { ManualClock } from '../engine/clock.js';
+import type { RecordDump } from '../engine/driver.js';
+import type { Store } from '../engine/store.js';
+import type { CommitOp, JsonValue } from '../engine/types.js';
 
 export const START = Date.UTC(2030, 0, 1);
 

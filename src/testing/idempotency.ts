@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { IDEMPOTENCY_COLLECTION, KeyScope, runInKeyScope } from '../../src/engine/idempotency.js';
-import type { CommitOp, DocumentWriteResult } from '../../src/engine/types.js';
+import assert from 'node:assert/strict';
+import { IDEMPOTENCY_COLLECTION, KeyScope, runInKeyScope } from '../engine/idempotency.js';
+import type { CommitOp, DocumentWriteResult } from '../engine/types.js';
+import { equal, expectCode, matchObject } from './assertions.js';
 import type { ConformanceContext } from './context.js';
-import { expectCode } from './expect-code.js';
 
 const inc = (collection: string, key: string): CommitOp => ({
   op: 'patch',
@@ -12,7 +12,7 @@ const inc = (collection: string, key: string): CommitOp => ({
   upsert: true,
 });
 
-export function idempotencyTests({ store, clock, unique }: ConformanceContext): void {
+export function idempotencyTests({ store, clock, unique, describe, it }: ConformanceContext): void {
   describe('idempotency keys', () => {
     it('a keyed commit applies once; repeats get the same results and apply nothing', async () => {
       const collection = unique('idem');
@@ -22,14 +22,14 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
         { op: 'append', stream: collection, events: [{ type: 'x' }] },
       ] as const;
       const first = await store().commit(ops, { idempotencyKey: key });
-      expect(first.replayed).toBe(false);
-      expect(first.results).toHaveLength(2);
+      assert.equal(first.replayed, false);
+      assert.equal(first.results.length, 2);
       const again = await store().commit(ops, { idempotencyKey: key });
-      expect(again.replayed).toBe(true);
-      expect(again.results).toEqual(first.results);
-      expect(again.at).toBe(first.at);
-      expect((await store().get(collection, 'c'))?.value).toEqual({ n: 1 });
-      expect(await store().streamHead(collection)).toBe(1);
+      assert.equal(again.replayed, true);
+      equal(again.results, first.results);
+      assert.equal(again.at, first.at);
+      equal((await store().get(collection, 'c'))?.value, { n: 1 });
+      assert.equal(await store().streamHead(collection), 1);
     });
 
     it('concurrent commits with one key apply once and all get the first one results', async () => {
@@ -38,10 +38,10 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, () => store().commit([inc(collection, 'c')], { idempotencyKey: key })),
       );
-      expect((await store().get(collection, 'c'))?.value).toEqual({ n: 1 });
-      expect(outcomes.filter((outcome) => outcome.replayed !== true)).toHaveLength(1);
+      equal((await store().get(collection, 'c'))?.value, { n: 1 });
+      assert.equal(outcomes.filter((outcome) => outcome.replayed !== true).length, 1);
       for (const outcome of outcomes) {
-        expect((outcome.results[0] as DocumentWriteResult).document.version).toBe(1);
+        assert.equal((outcome.results[0] as DocumentWriteResult).document.version, 1);
       }
     });
 
@@ -52,7 +52,7 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
       const ops: CommitOp[] = [{ op: 'put', collection, key: 'k', value: 2, expectedVersion: 1 }];
       const first = await store().commit(ops, { idempotencyKey: key });
       const again = await store().commit(ops, { idempotencyKey: key });
-      expect(again).toMatchObject({ replayed: true, results: first.results });
+      matchObject(again, { replayed: true, results: first.results });
     });
 
     it('the same key with other ops is refused, and applies nothing', async () => {
@@ -63,7 +63,7 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
         store().commit([inc(collection, 'b')], { idempotencyKey: key }),
         'IDEMPOTENCY_KEY_REUSED',
       );
-      expect(await store().get(collection, 'b')).toBeUndefined();
+      assert.equal(await store().get(collection, 'b'), undefined);
     });
 
     it('a failed keyed commit stores nothing: the retry runs again', async () => {
@@ -74,11 +74,11 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
         { op: 'put', collection, key: 'gate', value: 1, expectedVersion: 1 },
       ];
       await expectCode(store().commit(ops, { idempotencyKey: key }), 'VERSION_CONFLICT');
-      expect(await store().idempotencyRecord(key)).toBeUndefined();
+      assert.equal(await store().idempotencyRecord(key), undefined);
       await store().commit([{ op: 'put', collection, key: 'gate', value: 0 }]);
       const retried = await store().commit(ops, { idempotencyKey: key });
-      expect(retried.replayed).toBe(false);
-      expect((await store().get(collection, 'c'))?.value).toEqual({ n: 1 });
+      assert.equal(retried.replayed, false);
+      equal((await store().get(collection, 'c'))?.value, { n: 1 });
     });
 
     it('stores an answer derived from the results in the same commit', async () => {
@@ -88,10 +88,10 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
         version: (results[0] as DocumentWriteResult).document.version,
       });
       const first = await store().commit([inc(collection, 'c')], { idempotencyKey: key, answer });
-      expect(first.answer).toEqual({ version: 1 });
+      equal(first.answer, { version: 1 });
       const again = await store().commit([inc(collection, 'c')], { idempotencyKey: key, answer });
-      expect(again).toMatchObject({ replayed: true, answer: { version: 1 } });
-      expect((await store().idempotencyRecord(key))?.answer).toEqual({ version: 1 });
+      matchObject(again, { replayed: true, answer: { version: 1 } });
+      equal((await store().idempotencyRecord(key))?.answer, { version: 1 });
     });
 
     it('commits in a key scope are keyed by ordinal: a re-run applies nothing again', async () => {
@@ -104,10 +104,16 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
       };
       const first = await runInKeyScope(new KeyScope(scopeKey, 'f'), work);
       const rerun = await runInKeyScope(new KeyScope(scopeKey, 'f'), work);
-      expect(rerun.map((result) => result.replayed)).toEqual([true, true]);
-      expect(rerun.map((result) => result.results)).toEqual(first.map((result) => result.results));
-      expect((await store().get(collection, 'a'))?.value).toEqual({ n: 2 });
-      expect((await store().get(collection, 'b'))?.value).toEqual({ n: 1 });
+      equal(
+        rerun.map((result) => result.replayed),
+        [true, true],
+      );
+      equal(
+        rerun.map((result) => result.results),
+        first.map((result) => result.results),
+      );
+      equal((await store().get(collection, 'a'))?.value, { n: 2 });
+      equal((await store().get(collection, 'b'))?.value, { n: 1 });
     });
 
     it('keys expire with the store TTL and are swept', async () => {
@@ -115,12 +121,12 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
       const key = unique('key');
       await store().commit([inc(collection, 'c')], { idempotencyKey: key });
       clock.advance(store().idempotencyTtlMs + 1);
-      expect(await store().idempotencyRecord(key)).toBeUndefined();
+      assert.equal(await store().idempotencyRecord(key), undefined);
       const swept = await store().sweepExpired();
-      expect(swept.documents[IDEMPOTENCY_COLLECTION] ?? 0).toBeGreaterThanOrEqual(1);
+      assert.ok((swept.documents[IDEMPOTENCY_COLLECTION] ?? 0) >= 1);
       const after = await store().commit([inc(collection, 'c')], { idempotencyKey: key });
-      expect(after.replayed).toBe(false);
-      expect((await store().get(collection, 'c'))?.value).toEqual({ n: 2 });
+      assert.equal(after.replayed, false);
+      equal((await store().get(collection, 'c'))?.value, { n: 2 });
     });
 
     it('a malformed key is refused before anything is applied', async () => {
@@ -133,7 +139,7 @@ export function idempotencyTests({ store, clock, unique }: ConformanceContext): 
         store().commit([inc(collection, 'c')], { idempotencyKey: 'x'.repeat(201) }),
         'INVALID_INPUT',
       );
-      expect(await store().get(collection, 'c')).toBeUndefined();
+      assert.equal(await store().get(collection, 'c'), undefined);
     });
   });
 }

@@ -1,25 +1,25 @@
-import { describe, expect, it } from 'vitest';
-import type { JsonValue } from '../../src/engine/types.js';
+import assert from 'node:assert/strict';
+import type { JsonValue } from '../engine/types.js';
+import { equal, expectCode, matchObject } from './assertions.js';
 import type { ConformanceContext } from './context.js';
-import { expectCode } from './expect-code.js';
 
-export function documentTests({ store, clock, unique }: ConformanceContext): void {
+export function documentTests({ store, clock, unique, describe, it }: ConformanceContext): void {
   describe('documents', () => {
     it('creates with version 1 and bumps the version on every change', async () => {
       const collection = unique('docs');
       const created = await store().commit([{ op: 'put', collection, key: 'a', value: { n: 1 } }]);
-      expect(created.results[0]).toMatchObject({
+      matchObject(created.results[0], {
         op: 'put',
         created: true,
         document: { version: 1, value: { n: 1 } },
       });
       const first = await store().get(collection, 'a');
-      expect(first).toMatchObject({ collection, key: 'a', value: { n: 1 }, version: 1, expiresAt: null });
-      expect(first?.createdAt).toBe(clock.now());
+      matchObject(first, { collection, key: 'a', value: { n: 1 }, version: 1, expiresAt: null });
+      assert.equal(first?.createdAt, clock.now());
       clock.advance(5);
       await store().commit([{ op: 'put', collection, key: 'a', value: { n: 2 } }]);
       const second = await store().get(collection, 'a');
-      expect(second).toMatchObject({
+      matchObject(second, {
         value: { n: 2 },
         version: 2,
         createdAt: first?.createdAt,
@@ -29,12 +29,12 @@ export function documentTests({ store, clock, unique }: ConformanceContext): voi
 
     it('returns undefined for a missing document and a fresh copy on every read', async () => {
       const collection = unique('docs');
-      expect(await store().get(collection, 'missing')).toBeUndefined();
+      assert.equal(await store().get(collection, 'missing'), undefined);
       await store().commit([{ op: 'put', collection, key: 'k', value: { list: [1, 2] } }]);
       const read = await store().get(collection, 'k');
       (read?.value as { list: number[] } | undefined)?.list.push(3);
-      expect(read?.value).toEqual({ list: [1, 2, 3] });
-      expect((await store().get(collection, 'k'))?.value).toEqual({ list: [1, 2] });
+      equal(read?.value, { list: [1, 2, 3] });
+      equal((await store().get(collection, 'k'))?.value, { list: [1, 2] });
     });
 
     it('round-trips every kind of JSON value exactly', async () => {
@@ -60,7 +60,7 @@ export function documentTests({ store, clock, unique }: ConformanceContext): voi
         values.map((value, index) => ({ op: 'put' as const, collection, key: `v${index}`, value })),
       );
       for (const [index, value] of values.entries()) {
-        expect((await store().get(collection, `v${index}`))?.value).toEqual(value);
+        equal((await store().get(collection, `v${index}`))?.value, value);
       }
     });
 
@@ -68,16 +68,17 @@ export function documentTests({ store, clock, unique }: ConformanceContext): voi
       const collection = unique('large');
       const value = { blob: 'x'.repeat(1024 * 1024), items: Array.from({ length: 1000 }, (_, i) => ({ i })) };
       await store().commit([{ op: 'put', collection, key: 'big', value }]);
-      expect((await store().get(collection, 'big'))?.value).toEqual(value);
+      equal((await store().get(collection, 'big'))?.value, value);
     });
 
     it('accepts unicode keys and collections', async () => {
       const collection = unique('ünï');
       const keys = ['joueur-é', '玩家', '🎮:player', 'Ω', 'a b', 'x/y\\z', "o'neil", '%_*?[]'];
       await store().commit(keys.map((key, i) => ({ op: 'put' as const, collection, key, value: i })));
-      for (const [i, key] of keys.entries()) expect((await store().get(collection, key))?.value).toBe(i);
+      for (const [i, key] of keys.entries()) assert.equal((await store().get(collection, key))?.value, i);
       const page = await store().list(collection, { limit: 100 });
-      expect(page.items.map((d) => d.key)).toEqual(
+      equal(
+        page.items.map((d) => d.key),
         [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
       );
     });
@@ -88,8 +89,11 @@ export function documentTests({ store, clock, unique }: ConformanceContext): voi
         ['a', 'b', 'c'].map((key) => ({ op: 'put' as const, collection, key, value: key })),
       );
       const found = await store().getMany(collection, ['c', 'missing', 'a']);
-      expect(found.map((d) => d.key)).toEqual(['c', 'a']);
-      expect(await store().getMany(collection, [])).toEqual([]);
+      equal(
+        found.map((d) => d.key),
+        ['c', 'a'],
+      );
+      equal(await store().getMany(collection, []), []);
     });
 
     it('lists a collection by key with prefix and cursor pagination', async () => {
@@ -109,30 +113,31 @@ export function documentTests({ store, clock, unique }: ConformanceContext): voi
           limit: 10,
           ...(cursor === null ? {} : { after: cursor }),
         });
-        expect(page.items.length).toBeLessThanOrEqual(10);
+        assert.ok(page.items.length <= 10);
         seen.push(...page.items.map((d) => d.key));
         cursor = page.nextCursor;
       } while (cursor !== null);
-      expect(seen).toEqual(keys);
+      equal(seen, keys);
       const all = await store().list(collection, { limit: 1000 });
-      expect(all.nextCursor).toBeNull();
-      expect(all.items).toHaveLength(28);
-      expect((await store().list(collection, { prefix: 'user_' })).items.map((d) => d.key)).toEqual([
-        'user_%',
-      ]);
-      expect((await store().list(unique('empty'))).items).toEqual([]);
+      assert.equal(all.nextCursor, null);
+      assert.equal(all.items.length, 28);
+      equal(
+        (await store().list(collection, { prefix: 'user_' })).items.map((d) => d.key),
+        ['user_%'],
+      );
+      equal((await store().list(unique('empty'))).items, []);
     });
 
     it('deletes, reporting whether anything was there', async () => {
       const collection = unique('del');
       await store().commit([{ op: 'put', collection, key: 'k', value: 1 }]);
       const removed = await store().commit([{ op: 'delete', collection, key: 'k' }]);
-      expect(removed.results[0]).toEqual({ op: 'delete', deleted: true });
-      expect(await store().get(collection, 'k')).toBeUndefined();
+      equal(removed.results[0], { op: 'delete', deleted: true });
+      assert.equal(await store().get(collection, 'k'), undefined);
       const again = await store().commit([{ op: 'delete', collection, key: 'k' }]);
-      expect(again.results[0]).toEqual({ op: 'delete', deleted: false });
+      equal(again.results[0], { op: 'delete', deleted: false });
       await store().commit([{ op: 'put', collection, key: 'k', value: 2 }]);
-      expect((await store().get(collection, 'k'))?.version).toBe(1);
+      assert.equal((await store().get(collection, 'k'))?.version, 1);
     });
 
     it('rejects bad names and values with INVALID_INPUT and writes nothing', async () => {
@@ -164,14 +169,14 @@ export function documentTests({ store, clock, unique }: ConformanceContext): voi
         store().commit([{ op: 'put', collection, key: 'deep', value: deep as never }]),
         'INVALID_INPUT',
       );
-      expect((await store().list(collection)).items).toEqual([]);
+      equal((await store().list(collection)).items, []);
     });
 
     it('rejects values over the size limit with PAYLOAD_TOO_LARGE', async () => {
       const collection = unique('huge');
       const value = 'x'.repeat(17 * 1024 * 1024);
       await expectCode(store().commit([{ op: 'put', collection, key: 'k', value }]), 'PAYLOAD_TOO_LARGE');
-      expect(await store().get(collection, 'k')).toBeUndefined();
+      assert.equal(await store().get(collection, 'k'), undefined);
     });
   });
 }

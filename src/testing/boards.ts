@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import type { BoardEntry, BoardOrder } from '../../src/engine/types.js';
+import assert from 'node:assert/strict';
+import type { BoardEntry, BoardOrder } from '../engine/types.js';
+import { equal, expectCode, matchObject } from './assertions.js';
 import type { ConformanceContext } from './context.js';
-import { expectCode } from './expect-code.js';
 
 interface ModelEntry {
   member: string;
@@ -21,7 +21,7 @@ export function modelRanking(order: BoardOrder, entries: readonly ModelEntry[]):
     .map((e) => e.member);
 }
 
-export function boardTests({ store, clock, unique }: ConformanceContext): void {
+export function boardTests({ store, clock, unique, describe, it }: ConformanceContext): void {
   describe('boards', () => {
     it('ranks desc by score, then earliest reachedAt, then member', async () => {
       const board = unique('lb');
@@ -34,32 +34,33 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
         { op: 'score', board, member: 'erin', score: -5, mode: 'set' },
       ]);
       const top = await store().boardRange(board);
-      expect(top.map((e) => [e.rank, e.member, e.score])).toEqual([
-        [1, 'dave', 99],
-        [2, 'carol', 50],
-        [3, 'alice', 50],
-        [4, 'bob', 50],
-        [5, 'erin', -5],
-      ]);
-      expect(top[0]?.metadata).toEqual({ country: 'NO' });
-      expect(await store().boardMember(board, 'alice')).toMatchObject({ rank: 3, score: 50 });
-      expect(await store().boardMember(board, 'nobody')).toBeUndefined();
-      expect(await store().boardInfo(board)).toEqual({ board, order: 'desc', count: 5 });
-      expect((await store().boardRange(board, { offset: 3, limit: 10 })).map((e) => e.member)).toEqual([
-        'bob',
-        'erin',
-      ]);
-      expect((await store().boardAround(board, 'alice', 1)).map((e) => e.member)).toEqual([
-        'carol',
-        'alice',
-        'bob',
-      ]);
-      expect((await store().boardAround(board, 'dave', 2)).map((e) => e.member)).toEqual([
-        'dave',
-        'carol',
-        'alice',
-      ]);
-      expect(await store().boardAround(board, 'nobody', 2)).toEqual([]);
+      equal(
+        top.map((e) => [e.rank, e.member, e.score]),
+        [
+          [1, 'dave', 99],
+          [2, 'carol', 50],
+          [3, 'alice', 50],
+          [4, 'bob', 50],
+          [5, 'erin', -5],
+        ],
+      );
+      equal(top[0]?.metadata, { country: 'NO' });
+      matchObject(await store().boardMember(board, 'alice'), { rank: 3, score: 50 });
+      assert.equal(await store().boardMember(board, 'nobody'), undefined);
+      equal(await store().boardInfo(board), { board, order: 'desc', count: 5 });
+      equal(
+        (await store().boardRange(board, { offset: 3, limit: 10 })).map((e) => e.member),
+        ['bob', 'erin'],
+      );
+      equal(
+        (await store().boardAround(board, 'alice', 1)).map((e) => e.member),
+        ['carol', 'alice', 'bob'],
+      );
+      equal(
+        (await store().boardAround(board, 'dave', 2)).map((e) => e.member),
+        ['dave', 'carol', 'alice'],
+      );
+      equal(await store().boardAround(board, 'nobody', 2), []);
     });
 
     it('asc boards rank the lowest score first', async () => {
@@ -69,7 +70,10 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
         { op: 'score', board, member: 'fast', score: 61.25, mode: 'best', order: 'asc' },
         { op: 'score', board, member: 'neg', score: -1, mode: 'best', order: 'asc' },
       ]);
-      expect((await store().boardRange(board)).map((e) => e.member)).toEqual(['neg', 'fast', 'slow']);
+      equal(
+        (await store().boardRange(board)).map((e) => e.member),
+        ['neg', 'fast', 'slow'],
+      );
       await expectCode(
         store().commit([{ op: 'score', board, member: 'x', score: 1, mode: 'set', order: 'desc' }]),
         'VERSION_CONFLICT',
@@ -82,19 +86,19 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
       const reached = clock.now();
       clock.advance(100);
       const worse = await store().commit([{ op: 'score', board, member: 'm', score: 5, mode: 'best' }]);
-      expect(worse.results[0]).toMatchObject({ op: 'score', score: 10, reachedAt: reached, changed: false });
+      matchObject(worse.results[0], { op: 'score', score: 10, reachedAt: reached, changed: false });
       const better = await store().commit([{ op: 'score', board, member: 'm', score: 12, mode: 'best' }]);
-      expect(better.results[0]).toMatchObject({ score: 12, reachedAt: clock.now(), changed: true });
+      matchObject(better.results[0], { score: 12, reachedAt: clock.now(), changed: true });
       await store().commit([{ op: 'score', board, member: 'm', score: 3, mode: 'incr' }]);
-      expect((await store().boardMember(board, 'm'))?.score).toBe(15);
+      assert.equal((await store().boardMember(board, 'm'))?.score, 15);
       await store().commit([{ op: 'score', board, member: 'm', score: 1, mode: 'set' }]);
-      expect((await store().boardMember(board, 'm'))?.score).toBe(1);
+      assert.equal((await store().boardMember(board, 'm'))?.score, 1);
       await Promise.all(
         Array.from({ length: 100 }, () =>
           store().commit([{ op: 'score', board, member: 'n', score: 2, mode: 'incr' }]),
         ),
       );
-      expect((await store().boardMember(board, 'n'))?.score).toBe(200);
+      assert.equal((await store().boardMember(board, 'n'))?.score, 200);
     });
 
     it('keeps metadata unless replaced or cleared', async () => {
@@ -103,9 +107,9 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
         { op: 'score', board, member: 'm', score: 1, mode: 'set', metadata: { skin: 'red' } },
       ]);
       await store().commit([{ op: 'score', board, member: 'm', score: 2, mode: 'set' }]);
-      expect((await store().boardMember(board, 'm'))?.metadata).toEqual({ skin: 'red' });
+      equal((await store().boardMember(board, 'm'))?.metadata, { skin: 'red' });
       await store().commit([{ op: 'score', board, member: 'm', score: 3, mode: 'set', metadata: null }]);
-      expect((await store().boardMember(board, 'm'))?.metadata).toBeNull();
+      assert.equal((await store().boardMember(board, 'm'))?.metadata, null);
     });
 
     it('removes members and whole boards', async () => {
@@ -119,23 +123,26 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
           mode: 'set' as const,
         })),
       );
-      expect((await store().commit([{ op: 'removeMember', board, member: 'b' }])).results[0]).toEqual({
+      equal((await store().commit([{ op: 'removeMember', board, member: 'b' }])).results[0], {
         op: 'removeMember',
         deleted: true,
       });
-      expect((await store().boardRange(board)).map((e) => [e.rank, e.member])).toEqual([
-        [1, 'c'],
-        [2, 'a'],
-      ]);
-      expect((await store().commit([{ op: 'removeMember', board, member: 'b' }])).results[0]).toMatchObject({
+      equal(
+        (await store().boardRange(board)).map((e) => [e.rank, e.member]),
+        [
+          [1, 'c'],
+          [2, 'a'],
+        ],
+      );
+      matchObject((await store().commit([{ op: 'removeMember', board, member: 'b' }])).results[0], {
         deleted: false,
       });
-      expect((await store().commit([{ op: 'deleteBoard', board }])).results[0]).toEqual({
+      equal((await store().commit([{ op: 'deleteBoard', board }])).results[0], {
         op: 'deleteBoard',
         deleted: true,
       });
-      expect(await store().boardInfo(board)).toBeUndefined();
-      expect(await store().boardRange(board)).toEqual([]);
+      assert.equal(await store().boardInfo(board), undefined);
+      equal(await store().boardRange(board), []);
     });
 
     it('lists boards by name prefix', async () => {
@@ -145,11 +152,10 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
           { op: 'score', board: `${prefix}:${day}`, member: 'm', score: 1, mode: 'set' },
         ]);
       }
-      expect((await store().listBoards(`${prefix}:`)).map((b) => b.board)).toEqual([
-        `${prefix}:2026-11-20`,
-        `${prefix}:2026-11-21`,
-        `${prefix}:2026-11-22`,
-      ]);
+      equal(
+        (await store().listBoards(`${prefix}:`)).map((b) => b.board),
+        [`${prefix}:2026-11-20`, `${prefix}:2026-11-21`, `${prefix}:2026-11-22`],
+      );
     });
 
     it('agrees with a sort for a few thousand members with ties, after updates and removals', async () => {
@@ -183,15 +189,21 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
         for (const member of removed) model.delete(member);
       }
       const expected = modelRanking('desc', [...model.values()]);
-      expect((await store().boardInfo(board))?.count).toBe(expected.length);
+      assert.equal((await store().boardInfo(board))?.count, expected.length);
       const ranked: BoardEntry[] = [];
       for (let offset = 0; offset < expected.length; offset += 1000) {
         ranked.push(...(await store().boardRange(board, { offset, limit: 1000 })));
       }
-      expect(ranked.map((e) => e.member)).toEqual(expected);
-      expect(ranked.map((e) => e.rank)).toEqual(expected.map((_, i) => i + 1));
+      equal(
+        ranked.map((e) => e.member),
+        expected,
+      );
+      equal(
+        ranked.map((e) => e.rank),
+        expected.map((_, i) => i + 1),
+      );
       for (let i = 0; i < expected.length; i += 97) {
-        expect((await store().boardMember(board, expected[i] as string))?.rank).toBe(i + 1);
+        assert.equal((await store().boardMember(board, expected[i] as string))?.rank, i + 1);
       }
     });
 
@@ -207,7 +219,7 @@ export function boardTests({ store, clock, unique }: ConformanceContext): void {
         store().commit([{ op: 'score', board, member: 'm', score: 1, mode: 'max' as never }]),
         'INVALID_INPUT',
       );
-      expect(await store().boardInfo(board)).toBeUndefined();
+      assert.equal(await store().boardInfo(board), undefined);
     });
   });
 }
