@@ -13,10 +13,10 @@ import { checkRelationships } from '../domains/audit/integrity.js';
 import { problemWithFileOffThread } from '../drivers/sqlite/integrity-off-thread.js';
 import { backupSqliteFile, pruneBackups, startBackupScheduler } from '../drivers/sqlite/sqlite-backup.js';
 import { invalidInput } from '../errors.js';
+import type { DomainPluginOptions } from '../http-kit/domain-plugin.js';
+import { problemResponses, SafeInteger } from '../http-kit/schemas.js';
 import { driverKindOf, sqlitePathOf } from '../open.js';
 import type { Savepoint } from '../savepoint.js';
-import type { DomainPluginOptions } from './domain-plugin.js';
-import { problemResponses, SafeInteger } from './schemas.js';
 
 const AuditQuery = Type.Object(
   {

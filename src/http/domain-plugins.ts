@@ -12,7 +12,7 @@ import { rankingsRoutes } from '../domains/rankings/rankings.routes.js';
 import { savesRoutes } from '../domains/saves/saves.routes.js';
 import { sessionsRoutes } from '../domains/sessions/sessions.routes.js';
 import { statsRoutes } from '../domains/stats/stats.routes.js';
-import type { DomainPlugin } from './domain-plugin.js';
+import type { DomainPlugin } from '../http-kit/domain-plugin.js';
 
 export const domainPlugins: readonly DomainPlugin[] = [
   documentsRoutes,

@@ -5,11 +5,11 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { outboxPendingWrites } from '../domains/games/outbox.js';
+import type { DomainPluginOptions } from '../http-kit/domain-plugin.js';
+import { PROBLEM_CONTENT_TYPE, problemOf } from '../http-kit/problem.js';
+import { problemResponses } from '../http-kit/schemas.js';
 import type { Savepoint } from '../savepoint.js';
-import type { DomainPluginOptions } from './domain-plugin.js';
 import { StorageHealth } from './health.js';
-import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
-import { problemResponses } from './schemas.js';
 import { sweepAll } from './sweeper.js';
 import { SAVEPOINT_VERSION } from './version.js';
 

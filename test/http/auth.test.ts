@@ -6,9 +6,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { resolveApiKey } from '../../src/http/api-key.js';
-import { keyMatches } from '../../src/http/auth.js';
-import type { DomainPlugin } from '../../src/http/domain-plugin.js';
 import { domainPlugins } from '../../src/http/domain-plugins.js';
+import { keyMatches } from '../../src/http-kit/auth.js';
+import type { DomainPlugin } from '../../src/http-kit/domain-plugin.js';
 import { expectProblem, startTestServer, TEST_API_KEY, type TestServer } from '../support/http.js';
 
 /** Routes declaring each auth mode, as domain plugins do. */

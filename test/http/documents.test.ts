@@ -1,7 +1,7 @@
 /** The documents API (API.md, Documents and Conventions/Versions) through `app.inject()`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
-import { reserveCollections } from '../../src/http/reserved-collections.js';
+import { reserveCollections } from '../../src/http-kit/reserved-collections.js';
 import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 interface Record_ {

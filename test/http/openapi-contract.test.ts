@@ -9,8 +9,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gamesRoutes } from '../../src/domains/games/games.routes.js';
-import type { DomainPlugin } from '../../src/http/domain-plugin.js';
-import { problemResponses } from '../../src/http/schemas.js';
+import type { DomainPlugin } from '../../src/http-kit/domain-plugin.js';
+import { problemResponses } from '../../src/http-kit/schemas.js';
 import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 import { checkAnswer } from '../support/response-contract.js';
 

@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
 import { SavepointError } from '../../src/errors.js';
-import type { DomainPlugin } from '../../src/http/domain-plugin.js';
 import { domainPlugins } from '../../src/http/domain-plugins.js';
+import type { DomainPlugin } from '../../src/http-kit/domain-plugin.js';
 import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 describe('health, metrics and the API description', () => {

@@ -6,9 +6,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { CATALOG_COLLECTION, CATALOG_ITEM_COLLECTION, Catalog, type CatalogKind } from './catalog.js';
 import {
   CatalogDiffSchema,

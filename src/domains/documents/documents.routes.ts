@@ -5,10 +5,10 @@
  */
 import type { JsonValue } from '../../engine/types.js';
 import { invalidInput, notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { assertReadable, assertWritable } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { assertReadable, assertWritable } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { toCommitAnswer, toEngineOp, toPatch, toRecord, ttlMs } from './documents.js';
 import {
   CollectionParams,

@@ -3,8 +3,8 @@
  * `400 INVALID_INPUT`, so a misspelt `expectedVersoin` never silently writes unconditionally.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, PositiveDuration, Time, Version } from '../../http/schemas.js';
-import { ERROR_MESSAGE } from '../../http/validation.js';
+import { ERROR_MESSAGE } from '../../http-kit/schema-keywords.js';
+import { Id, PositiveDuration, Time, Version } from '../../http-kit/schemas.js';
 
 /** Most keys in one `?keys=` read (API.md). */
 export const MAX_KEYS_PER_READ = 1000;

@@ -12,7 +12,7 @@ import type {
   StoredDocument,
 } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
-import { assertWritable } from '../../http/reserved-collections.js';
+import { assertWritable } from '../../http-kit/reserved-collections.js';
 import type { CommitOp, DocumentRecord, PatchOperators } from './documents.schema.js';
 
 /** The longest TTL a document takes: 100 years, which keeps every expiry a valid date. */

@@ -4,9 +4,9 @@
  */
 import type { JsonObject } from '../../engine/types.js';
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { LEADERBOARD_DEFINITION_COLLECTION, Leaderboards } from './leaderboards.js';
 import {
   BoardParams,

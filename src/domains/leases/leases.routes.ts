@@ -4,9 +4,9 @@
  */
 import { parseDuration } from '../../config.js';
 import { invalidInput, notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { MAX_SAFE_INTEGER, problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { MAX_SAFE_INTEGER, problemResponses } from '../../http-kit/schemas.js';
 import { LEASE_COLLECTION, type Lease, Leases } from './leases.js';
 import { AcquireBody, LeaseParams, LeaseRecord, ReleaseQuery, RenewBody } from './leases.schema.js';
 

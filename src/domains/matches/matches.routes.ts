@@ -4,10 +4,10 @@
  * documents API.
  */
 import { invalidInput, notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { toPatch } from '../documents/documents.js';
 import { MATCH_COLLECTION, MATCH_COLLECTIONS, ROUND_COLLECTION, roundKey } from './match-keys.js';
 import type { MatchInput } from './match-records.js';

@@ -4,9 +4,9 @@
  * every other body is closed, so a misspelt field is a `400 INVALID_INPUT`, not a silent no-op.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ID_PATTERN, Id, MAX_SAFE_INTEGER, SafeInteger, Time, Version } from '../../http/schemas.js';
-import { validatedAs } from '../../http/validated-schema.js';
-import { ERROR_MESSAGE, OPTIONAL_BODY } from '../../http/validation.js';
+import { ERROR_MESSAGE, OPTIONAL_BODY } from '../../http-kit/schema-keywords.js';
+import { ID_PATTERN, Id, MAX_SAFE_INTEGER, SafeInteger, Time, Version } from '../../http-kit/schemas.js';
+import { validatedAs } from '../../http-kit/validated-schema.js';
 import { PatchOperators } from '../documents/documents.schema.js';
 import { MAX_METRICS_PER_RECORD, METRIC_NAME_PATTERN } from './match-analytics.js';
 import { MAX_TROPHY_LENGTH } from './player-lifetime.js';

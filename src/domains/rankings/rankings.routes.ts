@@ -4,9 +4,9 @@
  * handlers translate HTTP and nothing else.
  */
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { RANKING_COLLECTION, RANKING_META_COLLECTION, Rankings } from './rankings.js';
 import {
   BatchAnswer,

@@ -3,10 +3,10 @@
  * translate HTTP (conditional headers, status codes) and nothing else.
  */
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { SAVE_COLLECTION, Saves } from './saves.js';
 import {
   DeleteSaveQuery,

@@ -4,11 +4,11 @@
  * headers, status codes) and nothing else.
  */
 import { notFound, versionConflict } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { asPreconditionFailure } from '../../http/problem.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { asPreconditionFailure } from '../../http-kit/problem.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { SESSION_COLLECTION, SESSION_COUNTERS_COLLECTION, Sessions } from './sessions.js';
 import {
   CreateSessionBody,

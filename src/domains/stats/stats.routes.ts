@@ -2,9 +2,9 @@
  * The stats API (API.md, Sessions and stats): record finished games, read the summary, reset.
  * Every rule lives in {@link Stats}; these handlers translate HTTP and nothing else.
  */
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
+import { reserveCollections } from '../../http-kit/reserved-collections.js';
+import { problemResponses } from '../../http-kit/schemas.js';
 import { STATS_COLLECTION, Stats } from './stats.js';
 import { RecordedGame, RecordGameBody, StatsSummary } from './stats.schema.js';
 

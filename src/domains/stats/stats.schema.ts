@@ -2,7 +2,7 @@
 
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { Id, Name, Time } from '../../http/schemas.js';
+import { Id, Name, Time } from '../../http-kit/schemas.js';
 import { MAX_METRICS_PER_GAME } from './stats.js';
 
 export const RecordGameBody = Type.Object(
