@@ -4,9 +4,10 @@
  * add up, a token is only a hash) cannot be broken from outside it. Hidden collections cannot be
  * read either.
  *
- * Modules call {@link reserveCollections} when their plugin loads. The names from DESIGN.md's key
- * patterns are reserved from the start. Collections whose name starts with `_` are unreachable over
- * HTTP anyway, because `_` is not a valid id character: use them for internal records.
+ * Each Savepoint holds its own registry: it starts with {@link DEFAULT_RESERVATIONS}, then every
+ * module's descriptor reserves what it owns (`SavepointModule.collections`), with its own name.
+ * Collections whose name starts with `_` are unreachable over HTTP anyway, because `_` is not a
+ * valid id character: use them for internal records.
  */
 import { SavepointError } from '../errors.js';
 
@@ -17,8 +18,6 @@ export interface ReservedCollection {
   readonly hidden: boolean;
 }
 
-const reserved = new Map<string, ReservedCollection>();
-
 export interface ReserveOptions {
   /** The owning module, for error messages (`matches`). Default `a Savepoint module`. */
   readonly owner?: string;
@@ -27,56 +26,72 @@ export interface ReserveOptions {
 }
 
 /**
- * Reserves collections for a module: the documents API will refuse to write them (and, when
- * `hidden`, to read them). Reserving a name again updates its entry. The registry is per process,
- * since which module owns which collection is a fact of the code, not of one server.
+ * The record names of the game data model and of the modules' own records (stats, rankings,
+ * leases, the catalog, the audit log): reserved from the start, before (or without) the module
+ * that owns them, so a server that exposes only some modules still refuses writes to the others'.
  */
-export function reserveCollections(names: readonly string[], options: ReserveOptions = {}): void {
-  const entry: ReservedCollection = {
-    owner: options.owner ?? 'a Savepoint module',
-    hidden: options.hidden ?? false,
-  };
-  for (const name of names) reserved.set(name, entry);
-}
+export const DEFAULT_RESERVATIONS: ReadonlyArray<{
+  readonly names: readonly string[];
+  readonly owner: string;
+}> = [
+  { names: ['match', 'round', 'score', 'lifetime', 'analytics'], owner: 'the matches module' },
+  { names: ['session', 'stats'], owner: 'the sessions and stats module' },
+  { names: ['game', 'catalog'], owner: 'the catalog and games modules' },
+  { names: ['user', 'save'], owner: 'the player saves module' },
+  { names: ['ranking'], owner: 'the rankings module' },
+  { names: ['lease'], owner: 'the leases module' },
+  { names: ['audit'], owner: 'the operations module' },
+];
 
-/** The reservation of `collection`, if any. */
-export function reservationOf(collection: string): ReservedCollection | undefined {
-  return reserved.get(collection);
-}
+/** One Savepoint's reserved collections. */
+export class ReservedCollections {
+  readonly #reserved = new Map<string, ReservedCollection>();
 
-/** Every reserved collection name, sorted. */
-export function reservedCollectionNames(): string[] {
-  return [...reserved.keys()].sort();
-}
+  constructor() {
+    for (const { names, owner } of DEFAULT_RESERVATIONS) this.reserve(names, { owner });
+  }
 
-/** Throws `403 FORBIDDEN` unless the documents API may write `collection`. */
-export function assertWritable(collection: string, where = ''): void {
-  const reservation = reserved.get(collection);
-  if (reservation === undefined) return;
-  throw new SavepointError(
-    'FORBIDDEN',
-    `${where}Collection "${collection}" belongs to ${reservation.owner} and is read-only through the documents API; write it through that module's API`,
-    { details: { collection } },
-  );
-}
+  /**
+   * Reserves collections for a module: the documents API will refuse to write them (and, when
+   * `hidden`, to read them). Reserving a name again updates its entry.
+   */
+  reserve(names: readonly string[], options: ReserveOptions = {}): void {
+    const entry: ReservedCollection = {
+      owner: options.owner ?? 'a Savepoint module',
+      hidden: options.hidden ?? false,
+    };
+    for (const name of names) this.#reserved.set(name, entry);
+  }
 
-/** Throws `403 FORBIDDEN` if `collection` is hidden from the documents API. */
-export function assertReadable(collection: string): void {
-  const reservation = reserved.get(collection);
-  if (reservation?.hidden !== true) return;
-  throw new SavepointError(
-    'FORBIDDEN',
-    `Collection "${collection}" belongs to ${reservation.owner} and cannot be read through the documents API`,
-    { details: { collection } },
-  );
-}
+  /** The reservation of `collection`, if any. */
+  reservationOf(collection: string): ReservedCollection | undefined {
+    return this.#reserved.get(collection);
+  }
 
-// DESIGN.md §2, "The seeds' key patterns", plus the modules' own records (stats, rankings, leases,
-// the catalog, the audit log); the modules re-reserve them with their own name when they load.
-reserveCollections(['match', 'round', 'score', 'lifetime', 'analytics'], { owner: 'the matches module' });
-reserveCollections(['session', 'stats'], { owner: 'the sessions and stats module' });
-reserveCollections(['game', 'catalog'], { owner: 'the catalog and games modules' });
-reserveCollections(['user', 'save'], { owner: 'the player saves module' });
-reserveCollections(['ranking'], { owner: 'the rankings module' });
-reserveCollections(['lease'], { owner: 'the leases module' });
-reserveCollections(['audit'], { owner: 'the operations module' });
+  /** Every reserved collection name, sorted. */
+  names(): string[] {
+    return [...this.#reserved.keys()].sort();
+  }
+
+  /** Throws `403 FORBIDDEN` unless the documents API may write `collection`. */
+  assertWritable(collection: string, where = ''): void {
+    const reservation = this.#reserved.get(collection);
+    if (reservation === undefined) return;
+    throw new SavepointError(
+      'FORBIDDEN',
+      `${where}Collection "${collection}" belongs to ${reservation.owner} and is read-only through the documents API; write it through that module's API`,
+      { details: { collection } },
+    );
+  }
+
+  /** Throws `403 FORBIDDEN` if `collection` is hidden from the documents API. */
+  assertReadable(collection: string): void {
+    const reservation = this.#reserved.get(collection);
+    if (reservation?.hidden !== true) return;
+    throw new SavepointError(
+      'FORBIDDEN',
+      `Collection "${collection}" belongs to ${reservation.owner} and cannot be read through the documents API`,
+      { details: { collection } },
+    );
+  }
+}

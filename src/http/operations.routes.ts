@@ -4,12 +4,11 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { outboxPendingWrites } from '../domains/games/outbox.js';
-import type { DomainPluginOptions } from '../http-kit/domain-plugin.js';
 import { PROBLEM_CONTENT_TYPE, problemOf } from '../http-kit/problem.js';
 import { problemResponses } from '../http-kit/schemas.js';
 import type { Savepoint } from '../savepoint.js';
 import { StorageHealth } from './health.js';
+import type { ServerContext } from './server-context.js';
 import { sweepAll } from './sweeper.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
@@ -62,7 +61,7 @@ function recoveryOf(savepoint: Savepoint): unknown {
 }
 
 /** `/health`, `/metrics` and `/v1/admin/sweep`. */
-export async function operationsRoutes(app: FastifyInstance, options: DomainPluginOptions): Promise<void> {
+export async function operationsRoutes(app: FastifyInstance, options: ServerContext): Promise<void> {
   const { savepoint, metrics } = options;
   const { store } = savepoint;
   const startedAt = performance.now();
@@ -84,8 +83,8 @@ export async function operationsRoutes(app: FastifyInstance, options: DomainPlug
     async (_request, reply) => {
       const report = await health.check();
       const recovery = recoveryOf(savepoint);
-      // Game writes queued in memory while the storage was unavailable count as pending too.
-      const queued = outboxPendingWrites(store);
+      // Writes modules queued in memory while the storage was unavailable (games) count as pending too.
+      const queued = savepoint.queuedWrites;
       const facts = {
         driver: store.driverName,
         version: SAVEPOINT_VERSION,
@@ -137,7 +136,7 @@ export async function operationsRoutes(app: FastifyInstance, options: DomainPlug
       },
     },
     async (request) => {
-      const totals = await sweepAll(store, {
+      const totals = await sweepAll(savepoint, {
         batchSize: request.body?.batchSize ?? 1000,
         trigger: 'admin',
         auditEmpty: true,

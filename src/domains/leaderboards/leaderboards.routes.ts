@@ -4,10 +4,9 @@
  */
 import type { JsonObject } from '../../engine/types.js';
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
-import { reserveCollections } from '../../http-kit/reserved-collections.js';
 import { problemResponses } from '../../http-kit/schemas.js';
-import { LEADERBOARD_DEFINITION_COLLECTION, Leaderboards } from './leaderboards.js';
+import type { ModuleRoutes } from '../../module.js';
+import type { Leaderboards } from './leaderboards.js';
 import {
   BoardParams,
   DefineBody,
@@ -25,10 +24,7 @@ import {
 const tags = ['leaderboards'];
 
 /** `/v1/leaderboards/…`. */
-export const leaderboardsRoutes: DomainPlugin = async (app, { savepoint }) => {
-  const leaderboards = new Leaderboards(savepoint.store);
-  reserveCollections([LEADERBOARD_DEFINITION_COLLECTION], { owner: 'the leaderboards module' });
-
+export const leaderboardsRoutes: ModuleRoutes<Leaderboards> = async (app, { api: leaderboards }) => {
   app.put<{ Params: BoardParams; Body: DefineBody }>(
     '/v1/leaderboards/:board',
     {

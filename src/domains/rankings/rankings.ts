@@ -126,6 +126,7 @@ export class Rankings {
   readonly #max: number;
   readonly #staleImportMs: number;
   readonly #onBackgroundError: (error: unknown) => void;
+  readonly #backgroundErrorListeners = new Set<(error: unknown) => void>();
   #cleanup: Promise<void> | undefined;
   #cleanupRequested = false;
 
@@ -298,6 +299,15 @@ export class Rankings {
     return this.settled();
   }
 
+  /**
+   * Also tells `listener` of background cleanup failures (besides `onBackgroundError`): a server
+   * logs them while it serves this instance. Returns the function that stops telling it.
+   */
+  addBackgroundErrorListener(listener: (error: unknown) => void): () => void {
+    this.#backgroundErrorListeners.add(listener);
+    return () => this.#backgroundErrorListeners.delete(listener);
+  }
+
   /** Resolves when no background cleanup is running (await it before closing the store). */
   async settled(): Promise<void> {
     while (this.#cleanup !== undefined) await this.#cleanup;
@@ -443,6 +453,7 @@ export class Rankings {
           await this.#collect();
         } catch (error) {
           this.#onBackgroundError(error);
+          for (const listener of this.#backgroundErrorListeners) listener(error);
         }
       } while (this.#cleanupRequested);
     })().finally(() => {

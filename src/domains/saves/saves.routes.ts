@@ -3,11 +3,10 @@
  * translate HTTP (conditional headers, status codes) and nothing else.
  */
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
 import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
-import { reserveCollections } from '../../http-kit/reserved-collections.js';
 import { problemResponses } from '../../http-kit/schemas.js';
-import { SAVE_COLLECTION, Saves } from './saves.js';
+import type { ModuleRoutes } from '../../module.js';
+import { SAVE_COLLECTION, type Saves } from './saves.js';
 import {
   DeleteSaveQuery,
   PutSaveBody,
@@ -26,11 +25,10 @@ const CONDITIONAL =
 const slotOf = (text: string): number => (/^\d{1,9}$/.test(text) ? Number(text) : Number.NaN);
 
 /** `/v1/players/{user}/saves` and `/v1/players/{user}/saves/{slot}`; slots per player are `SAVEPOINT_SAVE_SLOTS`. */
-export const savesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
-  const { store } = savepoint;
-  const saves: Saves = new Saves(store, { slots: config.saveSlots });
-  reserveCollections([SAVE_COLLECTION], { owner: 'the saves module' });
-  const slotParams = SlotParams(config.saveSlots);
+export const savesRoutes: ModuleRoutes<Saves> = async (app, { api, store }) => {
+  // Annotated: `assertSlot` is an assertion, which TypeScript only applies through a declared type.
+  const saves: Saves = api;
+  const slotParams = SlotParams(saves.slotCount);
 
   app.get<{ Params: UserParams }>(
     '/v1/players/:user/saves',

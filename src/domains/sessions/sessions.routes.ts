@@ -4,12 +4,11 @@
  * headers, status codes) and nothing else.
  */
 import { notFound, versionConflict } from '../../errors.js';
-import type { DomainPlugin } from '../../http-kit/domain-plugin.js';
 import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
 import { asPreconditionFailure } from '../../http-kit/problem.js';
-import { reserveCollections } from '../../http-kit/reserved-collections.js';
 import { problemResponses } from '../../http-kit/schemas.js';
-import { SESSION_COLLECTION, SESSION_COUNTERS_COLLECTION, Sessions } from './sessions.js';
+import type { ModuleRoutes } from '../../module.js';
+import { SESSION_COLLECTION, type Sessions } from './sessions.js';
 import {
   CreateSessionBody,
   DeleteSessionQuery,
@@ -26,11 +25,7 @@ const CONDITIONAL =
   'If-Match: "<version>" writes only at that version (412 VERSION_CONFLICT otherwise); a body expectedVersion answers 409 instead.';
 
 /** `/v1/sessions` and `/v1/sessions/{id}`. */
-export const sessionsRoutes: DomainPlugin = async (app, { savepoint, metrics }) => {
-  const { store } = savepoint;
-  const sessions = new Sessions(store);
-  reserveCollections([SESSION_COLLECTION, SESSION_COUNTERS_COLLECTION], { owner: 'the sessions module' });
-
+export const sessionsRoutes: ModuleRoutes<Sessions> = async (app, { api: sessions, store, metrics }) => {
   const created = metrics.counter({
     name: 'sessions_created_total',
     help: 'Sessions created through this server',
