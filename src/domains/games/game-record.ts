@@ -49,6 +49,12 @@ export interface StoredGame {
   readonly historyCount?: number;
 }
 
+/** A game's record as read: the stored document and its checked value. */
+export interface LoadedGame {
+  readonly document: StoredDocument;
+  readonly game: StoredGame;
+}
+
 /** A game as `restore` answers it. */
 export interface GameRecord {
   readonly gameId: string;
@@ -134,6 +140,12 @@ export function corruptGame(gameId: string, defect: string, cause?: unknown): Sa
     { ...(cause === undefined ? {} : { cause }), details: { gameId } },
   );
 }
+
+/** A completed game refuses events, reconnects and (without `forceOverwrite`) reopening. */
+export const gameCompleted = (gameId: string): SavepointError =>
+  new SavepointError('GAME_COMPLETED', `Game "${gameId}" is completed; start a new game`, {
+    details: { gameId },
+  });
 
 export const toIso = (ms: number): string => new Date(ms).toISOString();
 
