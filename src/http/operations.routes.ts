@@ -1,6 +1,6 @@
 /**
- * Operations: `GET /health`, `GET /metrics` and the admin calls (API.md, Operations).
- * `GET /v1/admin/audit`, `POST /v1/admin/backup` and `GET /v1/admin/check` belong to a later issue.
+ * Operations (docs/api.md, Operations): `GET /health`, `GET /metrics` and `POST /v1/admin/sweep`.
+ * The other admin calls (`/v1/admin/audit`, `/v1/admin/backup`, `/v1/admin/check`) are in `admin.routes.ts`.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * Where the matches module keeps its records: the seed 002 key patterns (DESIGN §2), e.g.
+ * Where the matches module keeps its records: the key patterns of the match data model, e.g.
  * `round:{postId}:{index}` is the document `round`/`{postId}:{index}`.
  *
  * The match id inside a child key is encoded ({@link encodeNameSegment}: `:` becomes `%3A`), because

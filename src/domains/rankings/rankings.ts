@@ -1,5 +1,5 @@
 /**
- * Rankings: the learned Q-table of seed 000 (`IRankingStore`): one finite value per
+ * Rankings: a learned Q-table (a game AI's move values): one finite value per
  * `(stateKey, move)`, bounded, with reset and a replace-semantics export/import.
  *
  * Storage uses generations so that reset and import are atomic at any table size, although one
@@ -14,7 +14,7 @@
  *   collected once stale, so no crash leaves garbage forever.
  *
  * Writes to single entries are blind puts into the live generation: the value is last-writer-wins,
- * as seed 000 asks, with no read-then-write. A write racing a reset or import is ordered before it
+ * as a learning agent expects, with no read-then-write. A write racing a reset or import is ordered before it
  * (and removed again should it land in the replaced generation after its cleanup).
  */
 
