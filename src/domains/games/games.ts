@@ -113,8 +113,7 @@ interface DeleteAnswer {
 }
 
 /** A game call's answer, stored with an idempotency key (answers are plain JSON objects). */
-const asJson = (answer: PersistResult | AppendEventsResult | ReconnectResult): JsonValue =>
-  answer as unknown as JsonValue;
+const asJson = (answer: PersistResult | AppendEventsResult): JsonValue => answer as unknown as JsonValue;
 
 /** Carries an error through `retryOnConflict` without another attempt. */
 class StopRetry extends Error {
