@@ -6,7 +6,7 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { errorCodes } from '../errors.js';
 import { ERROR_MESSAGE } from './schema-keywords.js';
 
-/** Ids in paths are 1–200 characters of `[A-Za-z0-9._:@-]` (docs/api.md, Conventions). */
+/** Ids in paths are 1–200 characters of `[A-Za-z0-9._:@-]` (docs/api.md#conventions). */
 export const ID_PATTERN = '^[A-Za-z0-9._:@-]{1,200}$';
 
 /** An id (collection, key, game id, member…). */

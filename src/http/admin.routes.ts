@@ -1,5 +1,5 @@
 /**
- * The admin calls of docs/api.md (Operations) beyond `/v1/admin/sweep`: the audit log, backups and the
+ * The admin calls (docs/api.md#operations) beyond `/v1/admin/sweep`: the audit log, backups and the
  * integrity check; all need the API key. On a SQLite file store this plugin also takes the
  * scheduled backups. (What tells `savepoint restore` that this store is open is the driver's own
  * store lock, held from open to close: see `src/drivers/sqlite/store-lock.ts`.)

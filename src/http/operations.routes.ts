@@ -1,5 +1,5 @@
 /**
- * Operations (docs/api.md, Operations): `GET /health`, `GET /metrics` and `POST /v1/admin/sweep`.
+ * Operations (docs/api.md#operations): `GET /health`, `GET /metrics` and `POST /v1/admin/sweep`.
  * The other admin calls (`/v1/admin/audit`, `/v1/admin/backup`, `/v1/admin/check`) are in `admin.routes.ts`.
  */
 import { type Static, Type } from '@sinclair/typebox';

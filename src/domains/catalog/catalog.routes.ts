@@ -1,5 +1,5 @@
 /**
- * The catalog API (docs/api.md, Catalog): game constants, public reads by default. Answers come from
+ * The catalog API (docs/api.md#catalog): game constants, public reads by default. Answers come from
  * the in-process cache of {@link Catalog}, which the change feed keeps fresh (a seeding by another
  * process shows within a second). Each kind's JSON is serialized once per content, and its ETag
  * is the content hash, so `If-None-Match` answers 304 without a body.

@@ -1,4 +1,4 @@
-/** The catalog API's wire shapes (docs/api.md, Catalog: game constants). */
+/** The catalog API's wire shapes (docs/api.md#catalog: game constants). */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, Time } from '../../http-kit/schemas.js';
 

@@ -1,5 +1,5 @@
 /**
- * The documents API (docs/api.md, Documents): JSON documents by `(collection, key)` for data types that
+ * The documents API (docs/api.md#documents): JSON documents by `(collection, key)` for data types that
  * have no module yet, with versions, conditional writes, TTLs, listing and atomic multi-op commits.
  * Collections that modules own are read-only here (`403 FORBIDDEN`).
  */

@@ -22,7 +22,7 @@ export const streamOf = (gameId: string): string => `game:${gameId}`;
  */
 export const seatKey = (gameId: string, playerId: string): string => `${gameId}/${playerId}`;
 
-/** Ids of games and players: 1–200 characters of `[A-Za-z0-9._:@-]` (docs/api.md, Conventions). */
+/** Ids of games and players: 1–200 characters of `[A-Za-z0-9._:@-]` (docs/api.md#conventions). */
 export const ID_PATTERN = '^[A-Za-z0-9._:@-]{1,200}$';
 const ID_REGEX = new RegExp(ID_PATTERN);
 

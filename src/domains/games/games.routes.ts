@@ -1,5 +1,5 @@
 /**
- * The games API (docs/api.md, Games): persist, events, restore, connection tokens, reconnect, delete,
+ * The games API (docs/api.md#games): persist, events, restore, connection tokens, reconnect, delete,
  * and the server-sent event stream. Every rule lives in {@link Games}; these handlers translate
  * HTTP (headers, status codes, SSE framing) and nothing else.
  */

@@ -1,5 +1,5 @@
 /**
- * TypeBox schemas of the games routes (docs/api.md, Games). They check shape and document the API; the
+ * TypeBox schemas of the games routes (docs/api.md#games). They check shape and document the API; the
  * rules that need stored data (versions, tokens, seats) live in {@link Games}.
  */
 import { type Static, Type } from '@sinclair/typebox';

@@ -1,6 +1,6 @@
 /**
  * Games that survive kill -9: snapshots, an append-only event log, reconnect tokens, and a live
- * event feed, all on the engine. The HTTP side is `games.routes.ts` (see `docs/api.md`).
+ * event feed, all on the engine. The HTTP side is `games.routes.ts` (see `docs/api.md#games`).
  *
  * Records:
  * - `game/{gameId}`: the snapshot ({@link StoredGame}); its `version` is the game's version.

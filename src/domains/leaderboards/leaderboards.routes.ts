@@ -1,5 +1,5 @@
 /**
- * The leaderboards API (docs/api.md, Leaderboards). Reads are public while `SAVEPOINT_PUBLIC_READS` is
+ * The leaderboards API (docs/api.md#leaderboards). Reads are public while `SAVEPOINT_PUBLIC_READS` is
  * true; writes need the API key. Definitions are read-only through the documents API.
  */
 import type { JsonObject } from '../../engine/types.js';

@@ -1,4 +1,4 @@
-/** Wire shapes of the leaderboards API (docs/api.md, Leaderboards). Bodies are closed. */
+/** Wire shapes of the leaderboards API (docs/api.md#leaderboards). Bodies are closed. */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, SafeInteger } from '../../http-kit/schemas.js';
 import { DEFAULT_KEEP_PERIODS, MAX_KEEP_PERIODS } from './leaderboards.js';

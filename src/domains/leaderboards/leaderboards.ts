@@ -63,7 +63,7 @@ export const DEFAULT_KEEP_PERIODS: Readonly<Record<Exclude<PeriodKind, 'none'>, 
 /** Most periods a board may keep. */
 export const MAX_KEEP_PERIODS = 1000;
 
-/** What writing to an undefined board defines it as (docs/api.md, Leaderboards). */
+/** What writing to an undefined board defines it as (docs/api.md#leaderboards). */
 export const DEFAULT_DEFINITION: LeaderboardDefinition = {
   order: 'desc',
   operator: 'best',

@@ -1,5 +1,5 @@
 /**
- * The leases API (docs/api.md, Leases): named locks with a TTL and a fence. All rules live in
+ * The leases API (docs/api.md#leases): named locks with a TTL and a fence. All rules live in
  * {@link Leases}; these handlers only translate durations and times.
  */
 import { parseDuration } from '../../config.js';

@@ -1,5 +1,5 @@
 /**
- * The matches API (docs/api.md, Matches): matches, rounds, per-match scores, completion, lifetime stats
+ * The matches API (docs/api.md#matches): matches, rounds, per-match scores, completion, lifetime stats
  * and analytics. Every call needs the API key. The module's collections are read-only through the
  * documents API.
  */

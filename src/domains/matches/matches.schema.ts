@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the matches API (docs/api.md, Matches): matches, rounds, scores, lifetime stats and
+ * Wire shapes of the matches API (docs/api.md#matches): matches, rounds, scores, lifetime stats and
  * analytics. A match body is open (apps store their own fields beside the named ones);
  * every other body is closed, so a misspelt field is a `400 INVALID_INPUT`, not a silent no-op.
  */

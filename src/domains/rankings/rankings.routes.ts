@@ -1,5 +1,5 @@
 /**
- * The rankings API (docs/api.md, Rankings): the Q-table's values, batch writes, reset, and a streamed
+ * The rankings API (docs/api.md#rankings): the Q-table's values, batch writes, reset, and a streamed
  * export with a matching replace-semantics import. Every rule lives in {@link Rankings}; these
  * handlers translate HTTP and nothing else.
  */

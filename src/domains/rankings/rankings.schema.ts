@@ -1,4 +1,4 @@
-/** The rankings API's wire shapes (docs/api.md, Rankings: the Q-table). */
+/** The rankings API's wire shapes (docs/api.md#rankings: the Q-table). */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, SafeInteger, Time } from '../../http-kit/schemas.js';
 import { validatedAs } from '../../http-kit/validated-schema.js';

@@ -1,5 +1,5 @@
 /**
- * The save slots API (docs/api.md, Save slots). Every rule lives in {@link Saves}; these handlers
+ * The save slots API (docs/api.md#saves). Every rule lives in {@link Saves}; these handlers
  * translate HTTP (conditional headers, status codes) and nothing else.
  */
 import { notFound } from '../../errors.js';

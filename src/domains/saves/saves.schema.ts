@@ -1,4 +1,4 @@
-/** The save slots API's wire shapes (docs/api.md, Save slots). Bodies are closed: unknown fields are a 400. */
+/** The save slots API's wire shapes (docs/api.md#saves). Bodies are closed: unknown fields are a 400. */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, Time, Version } from '../../http-kit/schemas.js';
 import { validatedAs } from '../../http-kit/validated-schema.js';

@@ -1,5 +1,5 @@
 /**
- * The sessions API (docs/api.md, Sessions and stats): create, read, replace, delete and list game
+ * The sessions API (docs/api.md#sessions): create, read, replace, delete and list game
  * sessions. Every rule lives in {@link Sessions}; these handlers translate HTTP (conditional
  * headers, status codes) and nothing else.
  */

@@ -1,4 +1,4 @@
-/** The sessions API's wire shapes (docs/api.md, Sessions and stats). Bodies are closed: unknown fields are a 400. */
+/** The sessions API's wire shapes (docs/api.md#sessions). Bodies are closed: unknown fields are a 400. */
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, Time, Version } from '../../http-kit/schemas.js';
 

@@ -1,5 +1,5 @@
 /**
- * The stats API (docs/api.md, Sessions and stats): record finished games, read the summary, reset.
+ * The stats API (docs/api.md#stats): record finished games, read the summary, reset.
  * Every rule lives in {@link Stats}; these handlers translate HTTP and nothing else.
  */
 import { problemResponses } from '../../http-kit/schemas.js';

@@ -1,4 +1,4 @@
-/** The stats API's wire shapes (docs/api.md, Sessions and stats). Bodies are closed: unknown fields are a 400. */
+/** The stats API's wire shapes (docs/api.md#stats). Bodies are closed: unknown fields are a 400. */
 
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
