@@ -1,24 +1,32 @@
-import { Catalog } from './domains/catalog/catalog.js';
-import { Games, type GamesOptions } from './domains/games/games.js';
-import { Leaderboards } from './domains/leaderboards/leaderboards.js';
-import { Leases } from './domains/leases/leases.js';
-import { Matches, type MatchesOptions } from './domains/matches/matches.js';
-import { Rankings, type RankingsOptions } from './domains/rankings/rankings.js';
-import { Saves, type SavesOptions } from './domains/saves/saves.js';
-import { Sessions } from './domains/sessions/sessions.js';
-import { Stats, type StatsOptions } from './domains/stats/stats.js';
+import type { Catalog } from './domains/catalog/catalog.js';
+import type { Games } from './domains/games/games.js';
+import type { Leaderboards } from './domains/leaderboards/leaderboards.js';
+import type { Leases } from './domains/leases/leases.js';
+import type { Matches } from './domains/matches/matches.js';
+import type { Rankings } from './domains/rankings/rankings.js';
+import type { Saves } from './domains/saves/saves.js';
+import type { Sessions } from './domains/sessions/sessions.js';
+import type { Stats } from './domains/stats/stats.js';
 import type { StartupRecovery } from './engine/driver.js';
 import { type Clock, Store } from './engine/store.js';
+import { ReservedCollections } from './http-kit/reserved-collections.js';
+import type { AnySavepointModule, SavepointModule } from './module.js';
+import {
+  catalogModule,
+  gamesModule,
+  leaderboardsModule,
+  leasesModule,
+  type ModuleOptions,
+  matchesModule,
+  rankingsModule,
+  savepointModules,
+  savesModule,
+  sessionsModule,
+  statsModule,
+} from './modules.js';
 import { DEFAULT_STORAGE_URL, type DriverOptions, openDriver, type StorageUrl } from './open.js';
 
-/** Settings of the game modules; each has the default the HTTP service documents. */
-export interface ModuleOptions {
-  readonly games?: GamesOptions;
-  readonly matches?: MatchesOptions;
-  readonly rankings?: RankingsOptions;
-  readonly saves?: SavesOptions;
-  readonly stats?: StatsOptions;
-}
+export type { ModuleOptions } from './modules.js';
 
 export interface SavepointOptions extends DriverOptions, ModuleOptions {
   /** `memory:`, `sqlite:<path>` or `postgres://…`. Default `sqlite:./data/savepoint.db`. */
@@ -32,80 +40,91 @@ export interface SavepointOptions extends DriverOptions, ModuleOptions {
 }
 
 /**
- * An open Savepoint: the engine (`store`) and the game modules built on it. Modules are created
- * on first use, so a program that only needs the engine pays nothing for the rest.
+ * An open Savepoint: the engine (`store`) and the game modules built on it, the composition root of
+ * everything above the engine. Each module (`src/modules.ts`) is created once, on first use, with
+ * its settings from the options; a program that only needs the engine pays nothing for the rest.
+ * Everything a module keeps in memory (the games outbox and feeds, the catalog's cache) belongs to
+ * this instance, and `close()` stops it.
  */
 export class Savepoint {
   /** Documents, streams and boards behind one atomic `commit`. */
   readonly store: Store;
-  readonly #modules: ModuleOptions;
-  #games: Games | undefined;
-  #sessions: Sessions | undefined;
-  #stats: Stats | undefined;
-  #rankings: Rankings | undefined;
-  #saves: Saves | undefined;
-  #catalog: Catalog | undefined;
-  #matches: Matches | undefined;
-  #leaderboards: Leaderboards | undefined;
-  #leases: Leases | undefined;
+  /** Collections the modules own: the documents API may not write them (or, when hidden, read them). */
+  readonly reservedCollections = new ReservedCollections();
+  readonly #moduleOptions: ModuleOptions;
+  /** The instances created so far, in creation order (closed in the reverse order). */
+  readonly #instances = new Map<AnySavepointModule, unknown>();
 
   constructor(store: Store, modules: ModuleOptions = {}) {
     this.store = store;
-    this.#modules = modules;
+    this.#moduleOptions = modules;
+    for (const module of savepointModules) this.#reserve(module);
   }
 
-  /** Persist, restore and reconnect games; event replay (seed 003). */
+  /** The modules this Savepoint is composed of, in the order the HTTP server registers their routes. */
+  get modules(): readonly AnySavepointModule[] {
+    return savepointModules;
+  }
+
+  /**
+   * The instance of `module`, created on first use with its settings (`options[module.name]`).
+   * Works for a module outside {@link modules} too: its collections are reserved on first use.
+   */
+  use<Api, Options>(module: SavepointModule<string, Api, Options>): Api {
+    if (this.#instances.has(module)) return this.#instances.get(module) as Api;
+    if (!savepointModules.includes(module)) this.#reserve(module);
+    // Settings are keyed by module name; `ModuleOptions` types the ones of the built-in modules.
+    const options = (this.#moduleOptions as Readonly<Record<string, unknown>>)[module.name] as
+      | Options
+      | undefined;
+    const api = module.create({ store: this.store, options, collections: this.reservedCollections });
+    this.#instances.set(module, api);
+    return api;
+  }
+
+  /** Persist, restore and reconnect games; event logs, history and live feeds. */
   get games(): Games {
-    this.#games ??= new Games(this.store, this.#modules.games);
-    return this.#games;
+    return this.use(gamesModule);
   }
 
-  /** Sessions with exact counts by status (seeds 000, 001). */
+  /** Sessions with exact counts by status. */
   get sessions(): Sessions {
-    this.#sessions ??= new Sessions(this.store);
-    return this.#sessions;
+    return this.use(sessionsModule);
   }
 
-  /** Game outcome counters and running metrics (seed 000). */
+  /** Game outcome counters and running metrics. */
   get stats(): Stats {
-    this.#stats ??= new Stats(this.store, this.#modules.stats);
-    return this.#stats;
+    return this.use(statsModule);
   }
 
-  /** The Q-table of move rankings, with bounds and atomic import (seed 000). */
+  /** The Q-table of move rankings, with bounds and atomic import. */
   get rankings(): Rankings {
-    this.#rankings ??= new Rankings(this.store, this.#modules.rankings);
-    return this.#rankings;
+    return this.use(rankingsModule);
   }
 
-  /** Per-player save slots (seed 004). */
+  /** Per-player save slots. */
   get saves(): Saves {
-    this.#saves ??= new Saves(this.store, this.#modules.saves);
-    return this.#saves;
+    return this.use(savesModule);
   }
 
-  /** Versioned game constants loaded from seed files (seed 004). */
+  /** Versioned game constants loaded from seed files. */
   get catalog(): Catalog {
-    this.#catalog ??= new Catalog(this.store);
-    return this.#catalog;
+    return this.use(catalogModule);
   }
 
-  /** Matches, rounds, scores, lifetime records and analytics (seed 002). */
+  /** Matches, rounds, scores, lifetime records and analytics. */
   get matches(): Matches {
-    this.#matches ??= new Matches(this.store, this.#modules.matches);
-    return this.#matches;
+    return this.use(matchesModule);
   }
 
-  /** Leaderboards with UTC periods (seeds 002, 004). */
+  /** Leaderboards with UTC periods. */
   get leaderboards(): Leaderboards {
-    this.#leaderboards ??= new Leaderboards(this.store);
-    return this.#leaderboards;
+    return this.use(leaderboardsModule);
   }
 
-  /** Named locks with a TTL and a fence (seed 002 §6). */
+  /** Named locks with a TTL and a fence. */
   get leases(): Leases {
-    this.#leases ??= new Leases(this.store);
-    return this.#leases;
+    return this.use(leasesModule);
   }
 
   /**
@@ -116,11 +135,62 @@ export class Savepoint {
     return this.store.capabilities.recovery;
   }
 
-  /** Lets module background work finish, then finishes queued commits and closes the storage. */
+  /**
+   * Writes the modules accepted but have not stored yet (a games outbox during a storage outage).
+   * Only a module already created can hold any, so this creates none.
+   */
+  get queuedWrites(): number {
+    let total = 0;
+    for (const [module, api] of this.#instances) total += module.queuedWrites?.(api) ?? 0;
+    return total;
+  }
+
+  /**
+   * Runs every module's sweep hook: what the engine's expiry sweep cannot reach by itself (score
+   * boards of swept matches). Call it once `store.sweepExpired` has nothing left. Answers the count removed.
+   */
+  async sweepModules(): Promise<number> {
+    let removed = 0;
+    for (const module of this.#known()) if (module.sweep) removed += await module.sweep(this.use(module));
+    return removed;
+  }
+
+  /** Every module's relationship check, in module order: one readable line per problem. */
+  async checkModules(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const module of this.#known())
+      if (module.check) problems.push(...(await module.check(this.use(module))));
+    return problems;
+  }
+
+  /**
+   * Stops each module's background work (the games outbox's retry loop, rankings cleanup, the
+   * catalog's change listener), newest first, then finishes queued commits and closes the storage.
+   * The storage is closed even when a module fails to stop; that failure is thrown afterwards.
+   */
   async close(): Promise<void> {
-    await this.#rankings?.settled();
-    this.#catalog?.close();
+    let failure: { readonly error: unknown } | undefined;
+    for (const [module, api] of [...this.#instances].reverse()) {
+      try {
+        await module.close?.(api);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
     await this.store.close();
+    if (failure !== undefined) throw failure.error;
+  }
+
+  #reserve(module: AnySavepointModule): void {
+    const owned = module.collections;
+    if (owned === undefined) return;
+    this.reservedCollections.reserve(owned.readOnly ?? [], { owner: owned.owner });
+    this.reservedCollections.reserve(owned.hidden ?? [], { owner: owned.owner, hidden: true });
+  }
+
+  /** The composed modules, then any other module used on this instance. */
+  #known(): AnySavepointModule[] {
+    return [...new Set([...savepointModules, ...this.#instances.keys()])];
   }
 }
 

@@ -29,7 +29,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Games } from '../../src/domains/games/games.js';
 import { isSavepointError, openSavepoint, SavepointError } from '../../src/index.js';
 import { ACTIONS, type Action, RuleError, type TableState, viewFor } from './poker.js';
 import { TableHost, TableOwnedElsewhere } from './tables.js';
@@ -82,7 +81,7 @@ const savepoint = await openSavepoint({
   ...(args.redis === undefined ? {} : { redisUrl: args.redis }),
 });
 // Savepoint's games module: snapshots, event logs, reconnect tokens. Defaults: tokens live 30 min.
-const games = new Games(savepoint.store);
+const { games } = savepoint;
 
 const server = createServer((request, response) => {
   void handle(request, response);

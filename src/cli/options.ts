@@ -7,8 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config.js';
+import { moduleOptionsFrom } from '../modules.js';
 import { driverKindOf, sqlitePathOf } from '../open.js';
-import { type ModuleOptions, openSavepoint, type Savepoint } from '../savepoint.js';
+import { openSavepoint, type Savepoint } from '../savepoint.js';
 
 /** The flags commander parses for a command (all optional strings). */
 export interface StorageFlags {
@@ -48,21 +49,6 @@ export function configFrom(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
 }
 
 /** Opens the store the configuration names (running its migrations), creating a SQLite file's directory. */
-/** The game modules' settings, as the configuration gives them. */
-export function moduleOptionsFrom(config: Config): ModuleOptions {
-  return {
-    games: {
-      tokenTtlMs: config.tokenTtlMs,
-      gameTtlMs: config.gameTtlMs,
-      historyVersions: config.gameHistory,
-    },
-    matches: { matchTtlMs: config.matchTtlMs, analyticsTtlMs: config.analyticsTtlMs },
-    rankings: { min: config.rankingMin, max: config.rankingMax },
-    saves: { slots: config.saveSlots },
-    stats: { emaAlpha: config.emaAlpha },
-  };
-}
-
 export async function openConfiguredSavepoint(config: Config): Promise<Savepoint> {
   if (driverKindOf(config.databaseUrl) === 'sqlite') {
     await mkdir(dirname(sqlitePathOf(config.databaseUrl)), { recursive: true });

@@ -34,8 +34,8 @@ import type {
   ReconnectResponse,
 } from '../domains/games/games.schema.js';
 import type { ErrorCode } from '../errors.js';
-import type { Health as HealthSchema } from '../http/operations.schema.js';
-import type { Problem as ProblemSchema } from '../http/schemas.js';
+import type { Health as HealthSchema } from '../http-kit/operations.schema.js';
+import type { Problem as ProblemSchema } from '../http-kit/schemas.js';
 import type { Json, JsonObject, Narrowed, Wire } from './wire.js';
 
 // Every wire type below is the static type of the schema the server validates (or answers) with,

@@ -1,5 +1,5 @@
 /**
- * The admin calls of API.md (Operations) beyond `/v1/admin/sweep`: the audit log, backups and the
+ * The admin calls (docs/api.md#operations) beyond `/v1/admin/sweep`: the audit log, backups and the
  * integrity check; all need the API key. On a SQLite file store this plugin also takes the
  * scheduled backups. (What tells `savepoint restore` that this store is open is the driver's own
  * store lock, held from open to close: see `src/drivers/sqlite/store-lock.ts`.)
@@ -9,14 +9,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit, readAudit } from '../audit.js';
 import type { Config } from '../config.js';
-import { checkRelationships } from '../domains/audit/integrity.js';
 import { problemWithFileOffThread } from '../drivers/sqlite/integrity-off-thread.js';
 import { backupSqliteFile, pruneBackups, startBackupScheduler } from '../drivers/sqlite/sqlite-backup.js';
 import { invalidInput } from '../errors.js';
+import { problemResponses, SafeInteger } from '../http-kit/schemas.js';
 import { driverKindOf, sqlitePathOf } from '../open.js';
 import type { Savepoint } from '../savepoint.js';
-import type { DomainPluginOptions } from './domain-plugin.js';
-import { problemResponses, SafeInteger } from './schemas.js';
+import type { ServerContext } from './server-context.js';
 
 const AuditQuery = Type.Object(
   {
@@ -78,7 +77,7 @@ async function auditRecovery(savepoint: Savepoint): Promise<void> {
 }
 
 /** `/v1/admin/audit`, `/v1/admin/backup`, `/v1/admin/check`. */
-export async function adminRoutes(app: FastifyInstance, options: DomainPluginOptions): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, options: ServerContext): Promise<void> {
   const { savepoint, config } = options;
   const { store } = savepoint;
   await auditRecovery(savepoint);
@@ -122,7 +121,7 @@ export async function adminRoutes(app: FastifyInstance, options: DomainPluginOpt
         const problem = await problemWithFileOffThread(sqliteFile, { check: 'integrity' });
         if (problem !== undefined) problems.push(`the database file ${problem}`);
       }
-      problems.push(...(await checkRelationships(store)));
+      problems.push(...(await savepoint.checkModules()));
       return { ok: problems.length === 0, problems };
     },
   );

@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, type ProblemAnswer, problemFor, problemOf } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, type ProblemAnswer, problemFor, problemOf } from '../http-kit/problem.js';
 
 function send(reply: FastifyReply, answer: ProblemAnswer): FastifyReply {
   // Serialized here rather than through a response schema, so every error has exactly this shape.

@@ -7,10 +7,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
-import { SECURITY_SCHEME } from './auth.js';
+import { SECURITY_SCHEME } from '../http-kit/auth.js';
+import { OPTIONAL_BODY } from '../http-kit/schema-keywords.js';
+import { Problem, problemResponses } from '../http-kit/schemas.js';
 import { describeIdempotency, IDEMPOTENT_METHODS } from './idempotency.js';
-import { Problem, problemResponses } from './schemas.js';
-import { OPTIONAL_BODY } from './validation.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
 /** Statuses a code may answer with besides its catalog status (see docs/errors.md). */

@@ -1,16 +1,15 @@
 /**
- * Operations: `GET /health`, `GET /metrics` and the admin calls (API.md, Operations).
- * `GET /v1/admin/audit`, `POST /v1/admin/backup` and `GET /v1/admin/check` belong to a later issue.
+ * Operations (docs/api.md#operations): `GET /health`, `GET /metrics` and `POST /v1/admin/sweep`.
+ * The other admin calls (`/v1/admin/audit`, `/v1/admin/backup`, `/v1/admin/check`) are in `admin.routes.ts`.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { outboxPendingWrites } from '../domains/games/outbox.js';
+import { Health } from '../http-kit/operations.schema.js';
+import { PROBLEM_CONTENT_TYPE, problemOf } from '../http-kit/problem.js';
+import { problemResponses } from '../http-kit/schemas.js';
 import type { Savepoint } from '../savepoint.js';
-import type { DomainPluginOptions } from './domain-plugin.js';
 import { StorageHealth } from './health.js';
-import { Health } from './operations.schema.js';
-import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
-import { problemResponses } from './schemas.js';
+import type { ServerContext } from './server-context.js';
 import { sweepAll } from './sweeper.js';
 import { SAVEPOINT_VERSION } from './version.js';
 
@@ -38,7 +37,7 @@ function recoveryOf(savepoint: Savepoint): unknown {
 }
 
 /** `/health`, `/metrics` and `/v1/admin/sweep`. */
-export async function operationsRoutes(app: FastifyInstance, options: DomainPluginOptions): Promise<void> {
+export async function operationsRoutes(app: FastifyInstance, options: ServerContext): Promise<void> {
   const { savepoint, metrics } = options;
   const { store } = savepoint;
   const startedAt = performance.now();
@@ -60,8 +59,8 @@ export async function operationsRoutes(app: FastifyInstance, options: DomainPlug
     async (_request, reply) => {
       const report = await health.check();
       const recovery = recoveryOf(savepoint);
-      // Game writes queued in memory while the storage was unavailable count as pending too.
-      const queued = outboxPendingWrites(store);
+      // Writes modules queued in memory while the storage was unavailable (games) count as pending too.
+      const queued = savepoint.queuedWrites;
       const facts = {
         driver: store.driverName,
         version: SAVEPOINT_VERSION,
@@ -113,7 +112,7 @@ export async function operationsRoutes(app: FastifyInstance, options: DomainPlug
       },
     },
     async (request) => {
-      const totals = await sweepAll(store, {
+      const totals = await sweepAll(savepoint, {
         batchSize: request.body?.batchSize ?? 1000,
         trigger: 'admin',
         auditEmpty: true,

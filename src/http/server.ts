@@ -1,36 +1,44 @@
 /**
- * The HTTP service: one Fastify instance with Savepoint's conventions (API.md, Conventions) applied
- * to every route, then the operations routes and the domain plugins of `domain-plugins.ts`.
+ * The HTTP service: one Fastify instance with Savepoint's conventions applied to every route, then
+ * the operations routes and the routes of the Savepoint's modules. The server imports no module:
+ * it walks the descriptors the Savepoint is composed of (`src/modules.ts`).
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from '../config.js';
 import { SavepointError } from '../errors.js';
+import { registerAuth } from '../http-kit/auth.js';
+import { instrumentHttp, instrumentStore, Metrics } from '../http-kit/metrics.js';
+import type { AnySavepointModule, ModuleRouteOptions } from '../module.js';
 import type { Savepoint } from '../savepoint.js';
 import { adminRoutes } from './admin.routes.js';
 import { resolveApiKey } from './api-key.js';
-import { registerAuth } from './auth.js';
 import { consoleRoutes } from './console.routes.js';
-import type { DomainPlugin, DomainPluginOptions } from './domain-plugin.js';
-import { domainPlugins } from './domain-plugins.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './error-handling.js';
 import { homeRoutes } from './home.routes.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerJsonBody } from './json-body.js';
-import { instrumentHttp, instrumentStore, Metrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { operationsRoutes } from './operations.routes.js';
+import type { ServerContext } from './server-context.js';
 import { startSweeper } from './sweeper.js';
 import { typeBoxValidatorCompiler } from './validation.js';
 
 export interface BuildServerOptions {
   /** The open Savepoint the routes work on. The caller owns it: close it after the server. */
   readonly savepoint: Savepoint;
-  /** Every setting. When `config.apiKey` is unset, the key is read from (or generated into) `<dataDir>/api-key`. */
+  /**
+   * The server's settings. When `config.apiKey` is unset, the key is read from (or generated into)
+   * `<dataDir>/api-key`. The modules' settings (token TTL, save slots, …) are the Savepoint's own:
+   * open it with `moduleOptionsFrom(config)` (`src/modules.ts`) for the settings to apply to both.
+   */
   readonly config: Config;
   /** Fastify's logger option: `false` (default) for none, `true`, or pino options such as `{ level, stream }`. */
   readonly logger?: FastifyServerOptions['logger'];
-  /** The domains to expose; default every plugin in `domain-plugins.ts`. */
-  readonly domains?: readonly DomainPlugin[];
+  /**
+   * The modules whose routes to expose, in order; default every module of the Savepoint
+   * (`savepoint.modules`). A module the Savepoint is not composed of is created on it on first use.
+   */
+  readonly modules?: readonly AnySavepointModule[];
 }
 
 /**
@@ -94,22 +102,20 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   });
   await registerOpenApi(app);
 
-  // Domains see the resolved key in `config.apiKey`, so one that checks the key itself needs no file access.
-  const pluginOptions: DomainPluginOptions = {
-    savepoint,
-    config: Object.freeze({ ...config, apiKey }),
-    metrics,
-  };
+  // Plugins see the resolved key, so one that checks the key itself needs no file access.
+  const context: ServerContext = { savepoint, config: Object.freeze({ ...config, apiKey }), metrics };
   await app.register(homeRoutes);
-  await app.register(operationsRoutes, pluginOptions);
-  await app.register(adminRoutes, pluginOptions);
+  await app.register(operationsRoutes, context);
+  await app.register(adminRoutes, context);
   await app.register(consoleRoutes, {});
-  for (const plugin of options.domains ?? domainPlugins) await app.register(plugin, pluginOptions);
+  for (const module of options.modules ?? savepoint.modules) {
+    await registerModuleRoutes(app, module, context, apiKey);
+  }
 
   let stopSweeper: (() => Promise<void>) | undefined;
   app.addHook('onReady', async () => {
     if (config.sweepIntervalMs === 0) return;
-    stopSweeper = startSweeper(savepoint.store, {
+    stopSweeper = startSweeper(savepoint, {
       intervalMs: config.sweepIntervalMs,
       onSweep: (totals) =>
         app.log.info({ removed: totals.documents, streams: totals.streams }, 'swept expired records'),
@@ -121,4 +127,23 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     stopInstrumenting();
   });
   return app;
+}
+
+/** Registers a module's routes (if it has any) as an encapsulated plugin, on the Savepoint's instance of it. */
+async function registerModuleRoutes(
+  app: FastifyInstance,
+  module: AnySavepointModule,
+  { savepoint, config, metrics }: ServerContext,
+  apiKey: string,
+): Promise<void> {
+  if (module.routes === undefined) return;
+  const options: ModuleRouteOptions<unknown> = {
+    api: savepoint.use(module),
+    store: savepoint.store,
+    config,
+    apiKey,
+    metrics,
+    collections: savepoint.reservedCollections,
+  };
+  await app.register(async (scope) => module.routes?.(scope, options));
 }

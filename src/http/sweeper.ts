@@ -4,9 +4,8 @@
  * Used by `POST /v1/admin/sweep`, the background sweeper and `savepoint sweep`.
  */
 import { appendAudit } from '../audit.js';
-import { Matches } from '../domains/matches/matches.js';
-import type { Store } from '../engine/store.js';
 import type { SweepResult } from '../engine/types.js';
+import type { Savepoint } from '../savepoint.js';
 
 /** Totals over every batch of one sweep. */
 export interface SweepTotals {
@@ -38,8 +37,12 @@ export interface SweepOptions {
   readonly auditEmpty?: boolean;
 }
 
-/** Sweeps `store` batch by batch until nothing expired is left (or `maxBatches` is reached). */
-export async function sweepAll(store: Store, options: SweepOptions = {}): Promise<SweepTotals> {
+/**
+ * Sweeps the Savepoint's store batch by batch until nothing expired is left (or `maxBatches` is
+ * reached), then runs the modules' sweep hooks.
+ */
+export async function sweepAll(savepoint: Savepoint, options: SweepOptions = {}): Promise<SweepTotals> {
+  const { store } = savepoint;
   const batchSize = options.batchSize ?? 1000;
   const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
   const documents: Record<string, number> = {};
@@ -57,8 +60,8 @@ export async function sweepAll(store: Store, options: SweepOptions = {}): Promis
     more = batch.more;
     options.onBatch?.(batch, { documents: { ...documents }, streams, boards: 0, total, more });
   }
-  // Per-match score boards go with their match; only once the matches themselves are swept.
-  const boards = more ? 0 : await new Matches(store).sweepBoards();
+  // What modules own beside expired records (a match's score boards) goes once those are all swept.
+  const boards = more ? 0 : await savepoint.sweepModules();
   const totals = { documents, streams, boards, total: total + boards, more };
   if (totals.total > 0 || options.auditEmpty === true) {
     await appendAudit(store, 'sweep', { trigger: options.trigger ?? 'manual', ...totals });
@@ -79,11 +82,11 @@ export interface SweeperOptions {
  * worked off gradually. The timer does not keep the process alive. Returns `stop`, which waits for
  * a sweep in progress to finish.
  */
-export function startSweeper(store: Store, options: SweeperOptions): () => Promise<void> {
+export function startSweeper(savepoint: Savepoint, options: SweeperOptions): () => Promise<void> {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running !== undefined) return;
-    running = sweepAll(store, { maxBatches: 10, trigger: 'background' })
+    running = sweepAll(savepoint, { maxBatches: 10, trigger: 'background' })
       .then((totals) => {
         if (totals.total > 0) options.onSweep?.(totals);
       }, options.onError)

@@ -14,23 +14,17 @@ import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
 import { codePointLength } from '../engine/text.js';
-import { type FieldIssue, RequestValidationError } from './problem.js';
-import { CODE_POINT_STRING, type CodePointString, forValidation, otherRulesOf } from './validated-schema.js';
+import { type FieldIssue, RequestValidationError } from '../http-kit/problem.js';
+import { ERROR_MESSAGE, OPTIONAL_BODY } from '../http-kit/schema-keywords.js';
+import {
+  CODE_POINT_STRING,
+  type CodePointString,
+  forValidation,
+  otherRulesOf,
+} from '../http-kit/validated-schema.js';
 
 /** Most field problems listed in one answer. */
 const MAX_ISSUES = 10;
-
-/**
- * A schema option naming the rule in words, used instead of the generic message when a value fails
- * that schema (a regex pattern reads badly). The `x-` prefix keeps OpenAPI documents valid.
- */
-export const ERROR_MESSAGE = 'x-error-message';
-
-/**
- * A schema option for a request body that may be left out (or sent as JSON `null`): OpenAPI then
- * marks the body as not required, and the validator lets `undefined` and `null` through.
- */
-export const OPTIONAL_BODY = 'x-optional-body';
 
 function isTypeBoxSchema(schema: unknown): schema is TSchema {
   return typeof schema === 'object' && schema !== null && Kind in schema;

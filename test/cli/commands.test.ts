@@ -41,7 +41,7 @@ describe('sweep', () => {
     clock.advance(2000);
 
     const output = capture();
-    const totals = await runSweep(savepoint.store, output, { batchSize: 4 });
+    const totals = await runSweep(savepoint, output, { batchSize: 4 });
     expect(totals).toEqual({
       documents: { 'sessions-x': 25, cache: 3 },
       streams: 1,

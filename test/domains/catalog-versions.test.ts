@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit.js';
 import { parseKindAtVersion, seedCommand } from '../../src/cli/commands/seed.js';
 import { applySeed, CATALOG_ITEM_COLLECTION, Catalog } from '../../src/domains/catalog/catalog.js';
-import { catalogRoutes } from '../../src/domains/catalog/catalog.routes.js';
+import { catalogModule } from '../../src/domains/catalog/catalog.module.js';
 import {
   CATALOG_VERSION_COLLECTION,
   CATALOG_VERSION_DATA_COLLECTION,
@@ -168,7 +168,7 @@ describe.each(storages.filter((storage) => storage.enabled))('catalog versions o
 
 describe('catalog versions over HTTP and the CLI', () => {
   it('serves versions, ?version= with its own ETag, diff and rollback with catalog errors', async () => {
-    const server = await startTestServer({ domains: [catalogRoutes] });
+    const server = await startTestServer({ modules: [catalogModule] });
     try {
       await applySeed(server.savepoint.store, [v1]);
       await applySeed(server.savepoint.store, [v2]);

@@ -32,10 +32,10 @@ describe('GET /v1/admin/audit', () => {
       clock.advance(5000);
       expect((await server.request({ method: 'POST', url: '/v1/admin/sweep' })).statusCode).toBe(200);
       // A background sweep that found nothing leaves no entry; one that removed something does.
-      await sweepAll(store, { trigger: 'background' });
+      await sweepAll(server.savepoint, { trigger: 'background' });
       await store.commit([{ op: 'put', collection: 'session', key: 's', value: 1, ttlMs: 10 }]);
       clock.advance(100);
-      await sweepAll(store, { trigger: 'background' });
+      await sweepAll(server.savepoint, { trigger: 'background' });
 
       const response = await server.request({ method: 'GET', url: '/v1/admin/audit' });
       expect(response.statusCode).toBe(200);

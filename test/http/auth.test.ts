@@ -6,10 +6,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { resolveApiKey } from '../../src/http/api-key.js';
-import { keyMatches } from '../../src/http/auth.js';
-import type { DomainPlugin } from '../../src/http/domain-plugin.js';
-import { domainPlugins } from '../../src/http/domain-plugins.js';
-import { expectProblem, startTestServer, TEST_API_KEY, type TestServer } from '../support/http.js';
+import { keyMatches } from '../../src/http-kit/auth.js';
+import { savepointModules } from '../../src/modules.js';
+import {
+  expectProblem,
+  routesOnly,
+  startTestServer,
+  TEST_API_KEY,
+  type TestServer,
+} from '../support/http.js';
 
 /** Routes declaring each auth mode, as domain plugins do. */
 const probeRoutes: FastifyPluginAsync = async (app) => {
@@ -19,7 +24,7 @@ const probeRoutes: FastifyPluginAsync = async (app) => {
   app.get('/test/private', async () => ({ secret: true }));
 };
 
-const withProbes = { domains: [...domainPlugins, probeRoutes satisfies DomainPlugin] };
+const withProbes = { modules: [...savepointModules, routesOnly('probes', probeRoutes)] };
 
 describe('with public reads (the default)', () => {
   let server: TestServer;

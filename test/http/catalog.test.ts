@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCatalogFromDirectory } from '../../src/domains/catalog/catalog.js';
-import { catalogRoutes } from '../../src/domains/catalog/catalog.routes.js';
+import { catalogModule } from '../../src/domains/catalog/catalog.module.js';
 import type { Savepoint } from '../../src/savepoint.js';
 import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
@@ -13,7 +13,7 @@ let savepoint: Savepoint;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  server = await startTestServer({ domains: [catalogRoutes] });
+  server = await startTestServer({ modules: [catalogModule] });
   ({ savepoint, app } = server);
 });
 afterAll(() => server.close());
@@ -90,7 +90,7 @@ describe('catalog over HTTP', () => {
     const closed = await startTestServer({
       env: { SAVEPOINT_PUBLIC_READS: 'false' },
       savepoint,
-      domains: [catalogRoutes],
+      modules: [catalogModule],
     });
     expectProblem(await closed.app.inject({ method: 'GET', url: '/v1/catalog' }), 401, 'UNAUTHORIZED');
     const keyed = await closed.app.inject({ method: 'GET', url: '/v1/catalog/items', headers: closed.auth });

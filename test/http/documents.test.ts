@@ -1,7 +1,6 @@
 /** The documents API (docs/api.md#documents and docs/api.md#versions) through `app.inject()`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
-import { reserveCollections } from '../../src/http/reserved-collections.js';
 import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 interface Record_ {
@@ -412,7 +411,10 @@ describe('module-owned collections', () => {
   });
 
   it('hidden collections cannot be read either', async () => {
-    reserveCollections(['test-secrets'], { owner: 'the test module', hidden: true });
+    server.savepoint.reservedCollections.reserve(['test-secrets'], {
+      owner: 'the test module',
+      hidden: true,
+    });
     expectProblem(await server.request({ method: 'GET', url: '/v1/docs/test-secrets/a' }), 403, 'FORBIDDEN');
     expectProblem(await server.request({ method: 'GET', url: '/v1/docs/test-secrets' }), 403, 'FORBIDDEN');
   });

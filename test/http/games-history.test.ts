@@ -4,13 +4,13 @@
  */
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gamesRoutes } from '../../src/domains/games/games.routes.js';
+import { gamesModule } from '../../src/domains/games/games.module.js';
 import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 describe('game history over HTTP', () => {
   let h: TestServer;
   beforeEach(async () => {
-    h = await startTestServer({ domains: [gamesRoutes], env: { SAVEPOINT_GAME_HISTORY: '4' } });
+    h = await startTestServer({ modules: [gamesModule], env: { SAVEPOINT_GAME_HISTORY: '4' } });
   });
   afterEach(async () => {
     await h.close();

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { gamesRoutes } from '../../src/domains/games/games.routes.js';
+import { gamesModule } from '../../src/domains/games/games.module.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { Store } from '../../src/engine/store.js';
 import { Savepoint } from '../../src/savepoint.js';
@@ -23,7 +23,7 @@ describe('games outbox over HTTP', () => {
     const flaky = flakyDriver(await openMemoryDriver());
     outage = flaky.outage;
     savepoint = new Savepoint(new Store(flaky.driver));
-    server = await startTestServer({ savepoint, domains: [gamesRoutes] });
+    server = await startTestServer({ savepoint, modules: [gamesModule] });
     app = server.app;
   });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gamesRoutes } from '../../src/domains/games/games.routes.js';
+import { gamesModule } from '../../src/domains/games/games.module.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { TEST_AUTH as auth, startTestServer, type TestServer } from '../support/http.js';
 
@@ -22,7 +22,7 @@ type Harness = TestServer & { readonly clock: ManualClock };
 
 async function start(url = 'memory:'): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2030, 0, 1));
-  const server = await startTestServer({ savepoint: { url, clock: clock.now }, domains: [gamesRoutes] });
+  const server = await startTestServer({ savepoint: { url, clock: clock.now }, modules: [gamesModule] });
   return { ...server, clock };
 }
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigEnv } from '../../src/config.js';
-import { leaderboardsRoutes } from '../../src/domains/leaderboards/leaderboards.routes.js';
+import { leaderboardsModule } from '../../src/domains/leaderboards/leaderboards.module.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { expectProblem, startTestServer, type TestServer } from '../support/http.js';
 
@@ -21,7 +21,7 @@ async function start(env: ConfigEnv = {}): Promise<Harness> {
   const server = await startTestServer({
     env,
     savepoint: { url: 'memory:', clock: clock.now },
-    domains: [leaderboardsRoutes],
+    modules: [leaderboardsModule],
   });
   return { ...server, clock, call: server.request };
 }

@@ -4,9 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigEnv } from '../../src/config.js';
-import { documentsRoutes } from '../../src/domains/documents/documents.routes.js';
-import { leaderboardsRoutes } from '../../src/domains/leaderboards/leaderboards.routes.js';
-import { matchesRoutes } from '../../src/domains/matches/matches.routes.js';
+import { documentsModule } from '../../src/domains/documents/documents.module.js';
+import { leaderboardsModule } from '../../src/domains/leaderboards/leaderboards.module.js';
+import { matchesModule } from '../../src/domains/matches/matches.module.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { expectProblem, startTestServer, type TestServer } from '../support/http.js';
 
@@ -21,7 +21,7 @@ async function start(env: ConfigEnv = {}): Promise<Harness> {
   const server = await startTestServer({
     env,
     savepoint: { url: 'memory:', clock: clock.now },
-    domains: [documentsRoutes, matchesRoutes, leaderboardsRoutes],
+    modules: [documentsModule, matchesModule, leaderboardsModule],
   });
   return { ...server, clock, call: server.request };
 }

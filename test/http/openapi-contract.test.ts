@@ -6,12 +6,11 @@
 
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gamesRoutes } from '../../src/domains/games/games.routes.js';
-import type { DomainPlugin } from '../../src/http/domain-plugin.js';
-import { problemResponses } from '../../src/http/schemas.js';
-import { expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
+import { gamesModule } from '../../src/domains/games/games.module.js';
+import { problemResponses } from '../../src/http-kit/schemas.js';
+import { expectProblem, json, routesOnly, startTestServer, type TestServer } from '../support/http.js';
 import { checkAnswer } from '../support/response-contract.js';
 
 const MAX_SAFE = '9007199254740991';
@@ -272,7 +271,7 @@ describe('lengths and large integers as the description states them', () => {
 
 describe('the event stream over a socket', () => {
   it('answers text/event-stream, as described', async () => {
-    const server = await startTestServer({ domains: [gamesRoutes] });
+    const server = await startTestServer({ modules: [gamesModule] });
     try {
       await server.request({ method: 'POST', url: '/api/game/s1/persist', payload: { state: {} } });
       const base = await server.listen();
@@ -293,7 +292,7 @@ describe('the event stream over a socket', () => {
 
 describe('the response check', () => {
   /** A route whose answer drifts from its declaration: `count` is declared an integer of at least 10. */
-  const drifting: DomainPlugin = async (app) => {
+  const drifting: FastifyPluginAsync = async (app) => {
     app.get(
       '/v1/drift/:kind',
       {
@@ -313,7 +312,7 @@ describe('the response check', () => {
   };
 
   it('reports a body, a status and a content type that differ from the declaration', async () => {
-    const server = await startTestServer({ domains: [drifting], checkResponses: false });
+    const server = await startTestServer({ modules: [routesOnly('drift', drifting)], checkResponses: false });
     try {
       for (const kind of ['fine', 'too-small', 'undeclared-status', 'wrong-content-type']) {
         await server.request({ method: 'GET', url: `/v1/drift/${kind}` });
@@ -333,7 +332,7 @@ describe('the response check', () => {
   });
 
   it('fails the request (and the close) when the check is on', async () => {
-    const server = await startTestServer({ domains: [drifting] });
+    const server = await startTestServer({ modules: [routesOnly('drift', drifting)] });
     await expect(server.request({ method: 'GET', url: '/v1/drift/too-small' })).rejects.toThrow(
       /does not match its declared response/,
     );

@@ -4,12 +4,19 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
 import { SavepointError } from '../../src/errors.js';
-import type { DomainPlugin } from '../../src/http/domain-plugin.js';
-import { domainPlugins } from '../../src/http/domain-plugins.js';
-import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
+import { savepointModules } from '../../src/modules.js';
+import {
+  TEST_AUTH as auth,
+  expectProblem,
+  json,
+  routesOnly,
+  startTestServer,
+  type TestServer,
+} from '../support/http.js';
 
 describe('health, metrics and the API description', () => {
   let server: TestServer;
@@ -163,7 +170,7 @@ describe('failures', () => {
     const slowEntered = new Promise<void>((resolve) => {
       slowStarted = resolve;
     });
-    const failing: DomainPlugin = async (app) => {
+    const failing: FastifyPluginAsync = async (app) => {
       app.get('/test/bug', async () => {
         throw new Error('secret internals at /srv/db.sqlite line 42');
       });
@@ -180,7 +187,7 @@ describe('failures', () => {
     const { app, savepoint } = await startTestServer({
       dataDir: dir,
       logger: { level: 'info', stream },
-      domains: [...domainPlugins, failing],
+      modules: [...savepointModules, routesOnly('failing', failing)],
     });
     return { app, savepoint, logs, slowEntered };
   }

@@ -1,7 +1,7 @@
 /** The mapping from thrown errors to problem answers. */
 import { describe, expect, it } from 'vitest';
 import { SavepointError, versionConflict } from '../../src/errors.js';
-import { asPreconditionFailure, problemFor, problemOf } from '../../src/http/problem.js';
+import { asPreconditionFailure, problemFor, problemOf } from '../../src/http-kit/problem.js';
 
 describe('problemFor', () => {
   it('keeps a catalog error its code, status, message and details', () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rankingsRoutes } from '../../src/domains/rankings/rankings.routes.js';
+import { rankingsModule } from '../../src/domains/rankings/rankings.module.js';
 import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 let server: TestServer;
@@ -9,7 +9,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   server = await startTestServer({
     env: { SAVEPOINT_RANKING_MIN: '-100', SAVEPOINT_RANKING_MAX: '100' },
-    domains: [rankingsRoutes],
+    modules: [rankingsModule],
   });
   app = server.app;
 });

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { savesRoutes } from '../../src/domains/saves/saves.routes.js';
+import { savesModule } from '../../src/domains/saves/saves.module.js';
 import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 let server: TestServer;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { SAVEPOINT_SAVE_SLOTS: '4' }, domains: [savesRoutes] });
+  server = await startTestServer({ env: { SAVEPOINT_SAVE_SLOTS: '4' }, modules: [savesModule] });
   app = server.app;
 });
 afterAll(() => server.close());

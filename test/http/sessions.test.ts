@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionsRoutes } from '../../src/domains/sessions/sessions.routes.js';
-import { statsRoutes } from '../../src/domains/stats/stats.routes.js';
+import { sessionsModule } from '../../src/domains/sessions/sessions.module.js';
+import { statsModule } from '../../src/domains/stats/stats.module.js';
 import { TEST_AUTH as auth, expectProblem, json, startTestServer, type TestServer } from '../support/http.js';
 
 let server: TestServer;
@@ -10,7 +10,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   server = await startTestServer({
     env: { SAVEPOINT_EMA_ALPHA: '0.5' },
-    domains: [sessionsRoutes, statsRoutes],
+    modules: [sessionsModule, statsModule],
   });
   app = server.app;
 });

@@ -4,9 +4,10 @@
  */
 import { type TSchema, Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { RequestValidationError } from '../../src/http/problem.js';
-import { validatedAs } from '../../src/http/validated-schema.js';
-import { OPTIONAL_BODY, typeBoxValidatorCompiler } from '../../src/http/validation.js';
+import { typeBoxValidatorCompiler } from '../../src/http/validation.js';
+import { RequestValidationError } from '../../src/http-kit/problem.js';
+import { OPTIONAL_BODY } from '../../src/http-kit/schema-keywords.js';
+import { validatedAs } from '../../src/http-kit/validated-schema.js';
 
 function validator(schema: TSchema, httpPart = 'body') {
   const validate = typeBoxValidatorCompiler({ schema, method: 'POST', url: '/test', httpPart });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { gamesRoutes } from '../../src/domains/games/games.routes.js';
+import { gamesModule } from '../../src/domains/games/games.module.js';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
 import { problemWithFile } from '../../src/drivers/sqlite/sqlite-recovery.js';
 import { DEFAULT_RESERVE_BYTES } from '../../src/drivers/sqlite/storage-reserve.js';
@@ -186,7 +186,7 @@ describe.skipIf(cannotMount !== undefined)(`storage full to the brim on a ${TMPF
     const config = loadConfig({
       env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: dir, SAVEPOINT_SWEEP_INTERVAL: '0' },
     });
-    const app = await buildServer({ savepoint, config, domains: [gamesRoutes] });
+    const app = await buildServer({ savepoint, config, modules: [gamesModule] });
     await app.ready(); // its start-up files (locks) are written before the disk fills
     try {
       expect(fs.statSync(reserve).size).toBe(DEFAULT_RESERVE_BYTES);

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Games } from '../../src/domains/games/games.js';
-import { gamesRoutes } from '../../src/domains/games/games.routes.js';
+import { gamesModule } from '../../src/domains/games/games.module.js';
 import { openMemoryDriver } from '../../src/drivers/memory/memory-driver.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { Driver, PreparedCommit } from '../../src/engine/driver.js';
@@ -56,7 +56,7 @@ describe.skipIf(!mounted)('storage full on a 2 MiB tmpfs', () => {
     const config = loadConfig({
       env: { SAVEPOINT_API_KEY: KEY, SAVEPOINT_DATA_DIR: mountPoint, SAVEPOINT_SWEEP_INTERVAL: '0' },
     });
-    const app = await buildServer({ savepoint, config, domains: [gamesRoutes] });
+    const app = await buildServer({ savepoint, config, modules: [gamesModule] });
     await app.ready(); // its start-up files (locks) are written before the disk fills
     // Who removed what, in order: game deletions are commits, sweeps are not (checked by what remains).
     const removedGames: string[] = [];

@@ -5,10 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, type ConfigEnv, loadConfig } from '../../src/config.js';
 import { resolveApiKey } from '../../src/http/api-key.js';
 import { type BuildServerOptions, buildServer } from '../../src/http/server.js';
+import type { SavepointModule } from '../../src/module.js';
+import { moduleOptionsFrom } from '../../src/modules.js';
 import { openSavepoint, Savepoint, type SavepointOptions } from '../../src/savepoint.js';
 import { describeViolations, type ResponseViolation, recordResponseViolations } from './response-contract.js';
 
@@ -47,14 +49,15 @@ export interface TestServerOptions {
   /** Environment settings on top of the test defaults (an API key, no background sweeper). */
   readonly env?: ConfigEnv;
   /**
-   * Savepoint options; default `{ url: 'memory:' }`. Or an open Savepoint to serve, which the
-   * caller owns: `close()` leaves it open.
+   * Savepoint options; default `{ url: 'memory:' }`, with the module settings of `env` (as
+   * `savepoint serve` opens it). Or an open Savepoint to serve, which the caller owns: `close()`
+   * leaves it open.
    */
   readonly savepoint?: SavepointOptions | Savepoint;
   /** Use this data dir (for api-key tests) instead of a fresh temporary one. */
   readonly dataDir?: string;
-  /** The domains to expose; default every domain plugin. */
-  readonly domains?: BuildServerOptions['domains'];
+  /** The modules whose routes to expose; default every module of the Savepoint. */
+  readonly modules?: BuildServerOptions['modules'];
   /** Fastify's logger option; default none. */
   readonly logger?: BuildServerOptions['logger'];
   /**
@@ -79,8 +82,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const savepoint =
     options.savepoint instanceof Savepoint
       ? options.savepoint
-      : await openSavepoint(options.savepoint ?? { url: 'memory:' });
-  const app = await buildServer({ savepoint, config, domains: options.domains, logger: options.logger });
+      : await openSavepoint({ ...moduleOptionsFrom(config), ...(options.savepoint ?? { url: 'memory:' }) });
+  const app = await buildServer({ savepoint, config, modules: options.modules, logger: options.logger });
   const responseViolations = recordResponseViolations(app);
   const checkResponses = options.checkResponses ?? true;
   // Without SAVEPOINT_API_KEY (env `SAVEPOINT_API_KEY: undefined`), the key the server generated into the data dir.
@@ -125,6 +128,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }
     },
   };
+}
+
+/**
+ * A module with routes only, for tests that add routes of their own to a server (a probe, a route
+ * that fails on purpose); its API is nothing.
+ */
+export function routesOnly(name: string, plugin: FastifyPluginAsync): SavepointModule<string, undefined> {
+  return { name, create: () => undefined, routes: (app) => plugin(app, {}) };
 }
 
 /** The parsed JSON body of an answer. */

@@ -7,7 +7,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Problem } from '../../src/http/schemas.js';
+import { Problem } from '../../src/http-kit/schemas.js';
 
 export interface ResponseViolation {
   readonly route: string;

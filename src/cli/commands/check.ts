@@ -11,7 +11,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type Config, maskUrl } from '../../config.js';
-import { checkRelationships } from '../../domains/audit/integrity.js';
 import { problemWithFile } from '../../drivers/sqlite/sqlite-recovery.js';
 import { StoreLock } from '../../drivers/sqlite/store-lock.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
@@ -101,13 +100,14 @@ export async function runCheck(
       }),
     );
   }
-  const store = savepoint?.store;
-  if (store !== undefined) {
+  const opened = savepoint;
+  const store = opened?.store;
+  if (opened !== undefined && store !== undefined) {
     // A memory store opened by this command is empty: its relationships hold trivially.
     if (store.capabilities.persistent) {
       steps.push(
         await step('relationships', async () => {
-          const problems = await checkRelationships(store);
+          const problems = await opened.checkModules();
           if (problems.length > 0) throw new Error(`${problems.length} found: ${problems.join('; ')}`);
           return 'rounds and scores have matches, game logs have no gaps, tokens have games, boards are defined';
         }),

@@ -12,7 +12,6 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Config } from '../../config.js';
 import {
-  Catalog,
   describeSeedReport,
   type SeedReport,
   seedCatalogFromDirectory,
@@ -67,9 +66,8 @@ export async function runSeedRollback(
 ): Promise<{ readonly kind: string; readonly version: string; readonly changed: boolean }> {
   const { kind, version } = parseKindAtVersion(target);
   const savepoint = await openConfiguredSavepoint(config);
-  const catalog = new Catalog(savepoint.store);
   try {
-    const result = await catalog.rollback(kind, version);
+    const result = await savepoint.catalog.rollback(kind, version);
     say(
       output.out,
       result.changed
@@ -78,7 +76,6 @@ export async function runSeedRollback(
     );
     return result;
   } finally {
-    catalog.close();
     await savepoint.close();
   }
 }

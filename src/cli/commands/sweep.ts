@@ -3,8 +3,8 @@
  * terminal, plain lines otherwise), then prints the counts per collection.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import type { Store } from '../../engine/store.js';
 import { type SweepTotals, sweepAll } from '../../http/sweeper.js';
+import type { Savepoint } from '../../savepoint.js';
 import {
   type CommandOutput,
   configFrom,
@@ -21,16 +21,16 @@ export interface SweepCommandOptions {
   readonly batchSize?: number;
 }
 
-/** Sweeps `store`, reporting progress on `output.err` and the counts on `output.out`. */
+/** Sweeps the Savepoint's store, reporting progress on `output.err` and the counts on `output.out`. */
 export async function runSweep(
-  store: Store,
+  savepoint: Savepoint,
   output: CommandOutput = processOutput,
   options: SweepCommandOptions = {},
 ): Promise<SweepTotals> {
   const progress = createProgress({ label: 'sweeping', unit: 'expired records removed', stream: output.err });
   let totals: SweepTotals;
   try {
-    totals = await sweepAll(store, {
+    totals = await sweepAll(savepoint, {
       batchSize: options.batchSize ?? 1000,
       onBatch: (_batch, sofar) => progress.update(sofar.total),
     });
@@ -62,7 +62,7 @@ export function registerSweep(program: Command): void {
     const savepoint = await openConfiguredSavepoint(configFrom(flags));
     try {
       await runSweep(
-        savepoint.store,
+        savepoint,
         processOutput,
         flags.batchSize === undefined ? {} : { batchSize: flags.batchSize },
       );

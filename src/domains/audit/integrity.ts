@@ -1,5 +1,5 @@
 /**
- * Relationship checks over the stored records (seed 002 §8.4, issue #7 item 3), through the engine
+ * Relationship checks over the stored records, through the engine
  * only: every round and score belongs to an existing match, every game's event log runs 1..head
  * without gaps, every reconnect token belongs to a live game, and every leaderboard board has a
  * definition. The storage's own check (SQLite `integrity_check`) is the driver's, run separately.

@@ -1,15 +1,14 @@
 /**
- * The catalog API (API.md, Catalog): game constants, public reads by default. Answers come from
+ * The catalog API (docs/api.md#catalog): game constants, public reads by default. Answers come from
  * the in-process cache of {@link Catalog}, which the change feed keeps fresh (a seeding by another
  * process shows within a second). Each kind's JSON is serialized once per content, and its ETag
  * is the content hash, so `If-None-Match` answers 304 without a body.
  */
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
-import { CATALOG_COLLECTION, CATALOG_ITEM_COLLECTION, Catalog, type CatalogKind } from './catalog.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import type { Catalog, CatalogKind } from './catalog.js';
 import {
   CatalogDiffSchema,
   CatalogKindSchema,
@@ -23,7 +22,6 @@ import {
   RollbackBody,
   RollbackResponse,
 } from './catalog.schema.js';
-import { CATALOG_VERSION_COLLECTION, CATALOG_VERSION_DATA_COLLECTION } from './catalog-versions.js';
 
 const tags = ['catalog'];
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -43,20 +41,7 @@ export function etagMatches(header: string | string[] | undefined, etag: string)
 }
 
 /** `/v1/catalog`, `/v1/catalog/{kind}` and `/v1/catalog/{kind}/{id}`: public reads unless `SAVEPOINT_PUBLIC_READS=false`. */
-export const catalogRoutes: DomainPlugin = async (app, { savepoint }) => {
-  const catalog = new Catalog(savepoint.store);
-  reserveCollections(
-    [
-      CATALOG_COLLECTION,
-      CATALOG_ITEM_COLLECTION,
-      CATALOG_VERSION_COLLECTION,
-      CATALOG_VERSION_DATA_COLLECTION,
-    ],
-    {
-      owner: 'the catalog module',
-    },
-  );
-  app.addHook('onClose', async () => catalog.close());
+export const catalogRoutes: ModuleRoutes<Catalog> = async (app, { api: catalog }) => {
   versionRoutes(app, catalog);
   // A cached kind is immutable, so its JSON text is computed once and dropped along with it.
   const bodies = new WeakMap<CatalogKind, string>();

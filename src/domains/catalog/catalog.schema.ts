@@ -1,6 +1,6 @@
-/** The catalog API's wire shapes (API.md, Catalog: game constants). */
+/** The catalog API's wire shapes (docs/api.md#catalog: game constants). */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Time } from '../../http/schemas.js';
+import { Id, Time } from '../../http-kit/schemas.js';
 
 export const KindParams = Type.Object({ kind: Id('The kind: a seed file’s name without .json') });
 export type KindParams = Static<typeof KindParams>;

@@ -1,6 +1,6 @@
 /**
  * The catalog: versioned game constants (enemies, items, classes, themes...) loaded from seed
- * files and served read-mostly from an in-process cache (seed 004).
+ * files and served read-mostly from an in-process cache.
  *
  * Storage:
  * - `catalog-item/{kind}:{id}`: `{ kind, id, position, record }`, one document per record

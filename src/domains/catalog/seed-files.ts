@@ -1,5 +1,5 @@
 /**
- * Reading catalog seed files (seed 004): `<dir>/<kind>.json` holding
+ * Reading catalog seed files: `<dir>/<kind>.json` holding
  * `{ "version": "1.2.0", "updated_at": "...", "data": [ { "id": ..., ... } ] }`.
  *
  * Every file is read and checked before anything is written, so a bad file changes nothing; each

@@ -1,14 +1,14 @@
 /**
- * The documents API (API.md, Documents): JSON documents by `(collection, key)` for data types that
+ * The documents API (docs/api.md#documents): JSON documents by `(collection, key)` for data types that
  * have no module yet, with versions, conditional writes, TTLs, listing and atomic multi-op commits.
  * Collections that modules own are read-only here (`403 FORBIDDEN`).
  */
+import type { Store } from '../../engine/store.js';
 import type { JsonValue } from '../../engine/types.js';
 import { invalidInput, notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { assertReadable, assertWritable } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
 import { toCommitAnswer, toEngineOp, toPatch, toRecord, ttlMs } from './documents.js';
 import {
   CollectionParams,
@@ -30,9 +30,7 @@ const CONDITIONAL_HEADERS =
   'Conditional: If-Match: "<version>" (or *) writes only at that version, If-None-Match: * only creates; either answers 412 VERSION_CONFLICT when it fails. A body expectedVersion answers 409 instead.';
 
 /** `/v1/docs/{collection}/{key}`, `/v1/docs/{collection}` and `/v1/commit`. */
-export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
-  const { store } = savepoint;
-
+export const documentsRoutes: ModuleRoutes<Store> = async (app, { api: store, collections }) => {
   app.get<{ Params: DocumentParams }>(
     '/v1/docs/:collection/:key',
     {
@@ -50,7 +48,7 @@ export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
     async (request, reply) => {
       const { collection, key } = request.params;
-      assertReadable(collection);
+      collections.assertReadable(collection);
       const document = await store.get(collection, key);
       if (document === undefined) throw notFound(`No document ${collection}/${key}`);
       reply.header('etag', entityTag(document.version));
@@ -77,7 +75,7 @@ export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
     async (request, reply) => {
       const { collection, key } = request.params;
-      assertWritable(collection);
+      collections.assertWritable(collection);
       const ttl = ttlMs(request.body.ttl);
       const condition = await writeCondition(store, collection, key, {
         ifMatch: request.headers['if-match'],
@@ -123,7 +121,7 @@ export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
     async (request, reply) => {
       const { collection, key } = request.params;
-      assertWritable(collection);
+      collections.assertWritable(collection);
       const { upsert, ttl, expectedVersion, ...operators } = request.body;
       const expiry = ttlMs(ttl);
       const condition = await writeCondition(store, collection, key, {
@@ -170,7 +168,7 @@ export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
     async (request, reply) => {
       const { collection, key } = request.params;
-      assertWritable(collection);
+      collections.assertWritable(collection);
       if (request.headers['if-none-match'] !== undefined)
         throw invalidInput('If-None-Match makes no sense on a delete; use If-Match');
       const condition = await writeCondition(store, collection, key, {
@@ -200,7 +198,7 @@ export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
     },
     async (request) => {
       const { collection } = request.params;
-      assertReadable(collection);
+      collections.assertReadable(collection);
       const { keys, prefix, limit, cursor } = request.query;
       if (keys !== undefined) {
         if (prefix !== undefined || limit !== undefined || cursor !== undefined)
@@ -233,7 +231,7 @@ export const documentsRoutes: DomainPlugin = async (app, { savepoint }) => {
       },
     },
     async (request) => {
-      const ops = request.body.ops.map(toEngineOp);
+      const ops = request.body.ops.map((op, index) => toEngineOp(op, index, collections));
       return toCommitAnswer(await store.commit(ops));
     },
   );

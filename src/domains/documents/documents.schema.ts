@@ -1,12 +1,12 @@
 /**
- * The documents API's wire shapes (API.md, Documents). Bodies are closed: an unknown field is a
+ * The documents API's wire shapes (docs/api.md#documents). Bodies are closed: an unknown field is a
  * `400 INVALID_INPUT`, so a misspelt `expectedVersoin` never silently writes unconditionally.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, PositiveDuration, Time, Version } from '../../http/schemas.js';
-import { ERROR_MESSAGE } from '../../http/validation.js';
+import { ERROR_MESSAGE } from '../../http-kit/schema-keywords.js';
+import { Id, PositiveDuration, Time, Version } from '../../http-kit/schemas.js';
 
-/** Most keys in one `?keys=` read (API.md). */
+/** Most keys in one `?keys=` read (docs/api.md#limits). */
 export const MAX_KEYS_PER_READ = 1000;
 /** Most ops in one `POST /v1/commit`. */
 export const MAX_OPS_PER_HTTP_COMMIT = 10_000;

@@ -12,7 +12,7 @@ import type {
   StoredDocument,
 } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
-import { assertWritable } from '../../http/reserved-collections.js';
+import type { ReservedCollections } from '../../http-kit/reserved-collections.js';
 import type { CommitOp, DocumentRecord, PatchOperators } from './documents.schema.js';
 
 /** The longest TTL a document takes: 100 years, which keeps every expiry a valid date. */
@@ -65,9 +65,9 @@ function conditionOf(op: { expectedVersion?: number; mustNotExist?: boolean }): 
  * Turns one `POST /v1/commit` op into an engine op, refusing writes to module-owned collections
  * (`403 FORBIDDEN`) and bad TTLs (`400`) with the op's index in the message.
  */
-export function toEngineOp(op: CommitOp, index: number): EngineOp {
+export function toEngineOp(op: CommitOp, index: number, collections: ReservedCollections): EngineOp {
   const where = `op ${index}: `;
-  assertWritable(op.collection, where);
+  collections.assertWritable(op.collection, where);
   try {
     switch (op.op) {
       case 'put': {

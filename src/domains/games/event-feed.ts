@@ -28,10 +28,10 @@ type InboxItem = readonly StreamEvent[] | 'reread' | 'deleted';
 type Listener = (item: InboxItem) => void;
 
 /**
- * One change-feed subscription per store, shared by every open feed and routed by stream name, so
- * a commit costs one map lookup however many players are streaming.
+ * One change-feed subscription shared by every open feed of a `Games` instance (which owns the hub)
+ * and routed by stream name, so a commit costs one map lookup however many players are streaming.
  */
-class FeedHub {
+export class FeedHub {
   readonly #store: Store;
   readonly #byStream = new Map<string, Set<Listener>>();
   #unsubscribe: (() => void) | undefined;
@@ -74,17 +74,6 @@ class FeedHub {
   }
 }
 
-const hubs = new WeakMap<Store, FeedHub>();
-
-function hubOf(store: Store): FeedHub {
-  let hub = hubs.get(store);
-  if (hub === undefined) {
-    hub = new FeedHub(store);
-    hubs.set(store, hub);
-  }
-  return hub;
-}
-
 interface Consumer {
   readonly resolve: (result: IteratorResult<GameEvent>) => void;
   readonly reject: (error: unknown) => void;
@@ -110,13 +99,13 @@ export class GameEventFeed implements AsyncIterableIterator<GameEvent> {
   #finished = false;
   #failure: { readonly error: unknown } | undefined;
 
-  constructor(store: Store, gameId: string, options: GameFeedOptions = {}) {
+  constructor(store: Store, hub: FeedHub, gameId: string, options: GameFeedOptions = {}) {
     this.#store = store;
     this.#stream = streamOf(gameId);
     this.#delivered = options.after ?? 0;
     this.#signal = options.signal;
     // Subscribe before the replay is read: whatever commits meanwhile lands in the inbox.
-    this.#unsubscribe = hubOf(store).add(this.#stream, (item) => this.#hear(item));
+    this.#unsubscribe = hub.add(this.#stream, (item) => this.#hear(item));
     if (options.signal?.aborted) {
       this.#finish();
     } else {

@@ -22,7 +22,7 @@ export const streamOf = (gameId: string): string => `game:${gameId}`;
  */
 export const seatKey = (gameId: string, playerId: string): string => `${gameId}/${playerId}`;
 
-/** Ids of games and players: 1–200 characters of `[A-Za-z0-9._:@-]` (API.md §Conventions). */
+/** Ids of games and players: 1–200 characters of `[A-Za-z0-9._:@-]` (docs/api.md#conventions). */
 export const ID_PATTERN = '^[A-Za-z0-9._:@-]{1,200}$';
 const ID_REGEX = new RegExp(ID_PATTERN);
 
@@ -47,6 +47,12 @@ export interface StoredGame {
   readonly completedAt: number | null;
   /** History entries written for this game (see `game-history.ts`); absent is 0. */
   readonly historyCount?: number;
+}
+
+/** A game's record as read: the stored document and its checked value. */
+export interface LoadedGame {
+  readonly document: StoredDocument;
+  readonly game: StoredGame;
 }
 
 /** A game as `restore` answers it. */
@@ -134,6 +140,12 @@ export function corruptGame(gameId: string, defect: string, cause?: unknown): Sa
     { ...(cause === undefined ? {} : { cause }), details: { gameId } },
   );
 }
+
+/** A completed game refuses events, reconnects and (without `forceOverwrite`) reopening. */
+export const gameCompleted = (gameId: string): SavepointError =>
+  new SavepointError('GAME_COMPLETED', `Game "${gameId}" is completed; start a new game`, {
+    details: { gameId },
+  });
 
 export const toIso = (ms: number): string => new Date(ms).toISOString();
 

@@ -1,12 +1,27 @@
 /**
- * Automatic persistence for a game whose live state a Node game server keeps in memory (seed 003:
- * "persist after each action and phase change"; in-memory state stays primary).
+ * Automatic persistence for a game whose live state a Node game server keeps in memory: it persists
+ * after each action and phase change, while the in-memory state stays primary.
  */
 import { assertJsonValue, copyJson } from '../../engine/json.js';
 import type { EventInput, JsonObject, JsonValue } from '../../engine/types.js';
 import { isSavepointError, type SavepointError, toSavepointError } from '../../errors.js';
 import type { GameStatus } from './game-record.js';
-import type { AppendEventsResult, Games, PersistResult, WriteOptions } from './games.js';
+import type {
+  AppendEventsInput,
+  AppendEventsResult,
+  PersistInput,
+  PersistResult,
+  WriteOptions,
+} from './games.types.js';
+
+/**
+ * The two writes a tracker makes: what it needs of `Games`, and nothing more (so the tracker does
+ * not import the class that creates it).
+ */
+export interface GameWriter {
+  persist(gameId: string, input: PersistInput, options?: WriteOptions): Promise<PersistResult>;
+  appendEvents(gameId: string, input: AppendEventsInput, options?: WriteOptions): Promise<AppendEventsResult>;
+}
 
 /** How the tracker reads the game it persists. Each getter is called synchronously, right after the change. */
 export interface TrackedGame {
@@ -68,7 +83,7 @@ const MAX_BATCH_EVENTS = 10_000;
  * second writer makes its next write fail with `VERSION_CONFLICT` instead of interleaving.
  */
 export class GameTracker {
-  readonly #games: Games;
+  readonly #games: GameWriter;
   readonly #gameId: string;
   readonly #game: TrackedGame;
   readonly #maxRetryDelayMs: number;
@@ -76,7 +91,7 @@ export class GameTracker {
   #draining: Promise<void> | undefined;
   #knownSeq: number | undefined;
 
-  constructor(games: Games, gameId: string, game: TrackedGame, options: TrackerOptions = {}) {
+  constructor(games: GameWriter, gameId: string, game: TrackedGame, options: TrackerOptions = {}) {
     this.#games = games;
     this.#gameId = gameId;
     this.#game = game;

@@ -1,5 +1,5 @@
 /**
- * The games API (API.md §Games): persist, events, restore, connection tokens, reconnect, delete,
+ * The games API (docs/api.md#games): persist, events, restore, connection tokens, reconnect, delete,
  * and the server-sent event stream. Every rule lives in {@link Games}; these handlers translate
  * HTTP (headers, status codes, SSE framing) and nothing else.
  */
@@ -8,17 +8,14 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventInput, JsonObject } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
-import { resolveApiKey } from '../../http/api-key.js';
-import { keyMatcher, presentedKey, SECURITY_SCHEME } from '../../http/auth.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { problemFor } from '../../http/problem.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { MAX_SAFE_INTEGER, problemResponses } from '../../http/schemas.js';
+import { keyMatcher, presentedKey, SECURITY_SCHEME } from '../../http-kit/auth.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { problemFor } from '../../http-kit/problem.js';
+import { MAX_SAFE_INTEGER, problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
 import type { GameEventFeed } from './event-feed.js';
-import { HISTORY_COLLECTION } from './game-history.js';
-import { FAILURE_COLLECTION, GAME_COLLECTION, type GameEvent, TOKEN_COLLECTION } from './game-record.js';
-import { Games } from './games.js';
+import { GAME_COLLECTION, type GameEvent } from './game-record.js';
+import type { Games } from './games.js';
 import {
   AppendBody,
   AppendResponse,
@@ -75,17 +72,9 @@ function sseFrame(event: GameEvent): string {
 }
 
 /** `/api/game/{gameId}/…`. */
-export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metrics }) => {
-  const games = new Games(savepoint.store, {
-    tokenTtlMs: config.tokenTtlMs,
-    gameTtlMs: config.gameTtlMs,
-    historyVersions: config.gameHistory,
-  });
-  app.addHook('onClose', async () => games.close());
+export const gamesRoutes: ModuleRoutes<Games> = async (app, { api: games, store, apiKey, metrics }) => {
   // The stream takes the key or a player token, so it checks the key itself (auth: 'none').
-  const matchesKey = keyMatcher((await resolveApiKey(config)).key);
-  reserveCollections([GAME_COLLECTION, HISTORY_COLLECTION], { owner: 'the games module' });
-  reserveCollections([TOKEN_COLLECTION, FAILURE_COLLECTION], { owner: 'the games module', hidden: true });
+  const matchesKey = keyMatcher(apiKey);
 
   const reconnects = metrics.counter<'outcome'>({
     name: 'game_reconnects_total',
@@ -127,7 +116,7 @@ export const gamesRoutes: DomainPlugin = async (app, { savepoint, config, metric
       const { gameId } = request.params;
       const { gameId: bodyGameId, expectedVersion, ...input } = request.body;
       assertSameGame(gameId, bodyGameId);
-      const condition = await writeCondition(savepoint.store, GAME_COLLECTION, gameId, {
+      const condition = await writeCondition(store, GAME_COLLECTION, gameId, {
         ifMatch: request.headers['if-match'],
         ifNoneMatch: request.headers['if-none-match'],
         expectedVersion,

@@ -1,10 +1,10 @@
 /**
- * TypeBox schemas of the games routes (API.md §Games). They check shape and document the API; the
+ * TypeBox schemas of the games routes (docs/api.md#games). They check shape and document the API; the
  * rules that need stored data (versions, tokens, seats) live in {@link Games}.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Name, SafeInteger, Time } from '../../http/schemas.js';
-import { validatedAs } from '../../http/validated-schema.js';
+import { Id, Name, SafeInteger, Time } from '../../http-kit/schemas.js';
+import { validatedAs } from '../../http-kit/validated-schema.js';
 
 const GameId = Id('The game id');
 const PlayerId = Id('A player id');

@@ -1,6 +1,6 @@
 /**
- * Games that survive kill -9 (seed 003, API.md §Games): snapshots, an append-only event log,
- * reconnect tokens, and a live event feed, all on the engine.
+ * Games that survive kill -9: snapshots, an append-only event log, reconnect tokens, and a live
+ * event feed, all on the engine. The HTTP side is `games.routes.ts` (see `docs/api.md#games`).
  *
  * Records:
  * - `game/{gameId}`: the snapshot ({@link StoredGame}); its `version` is the game's version.
@@ -11,6 +11,11 @@
  * Every write is one commit with conditions, so the snapshot and the stream head move together or
  * not at all, and a seat claim holds across instances (no in-process lock). Nothing is loaded at
  * start: the first call for a game reads it.
+ *
+ * Beside this file: the seats (tokens, reconnect races, rate limits) in `seats.ts`, the writes
+ * queued during an outage in `outbox.ts`, live feeds in `event-feed.ts`, point-in-time versions in
+ * `game-history.ts`, what a full storage gets back in `space-reclaim.ts`, and the public shapes in
+ * `games.types.ts`.
  */
 import {
   assertIdempotencyKey,
@@ -18,26 +23,23 @@ import {
   fingerprintOf,
   KeyScope,
   keyReused,
-  outsideKeyScope,
   recordKeyOf,
   runInKeyScope,
 } from '../../engine/idempotency.js';
 import { copyJson } from '../../engine/json.js';
 import { retryOnConflict } from '../../engine/retry.js';
-import type { ReclaimContext } from '../../engine/storage-full.js';
 import type { Store } from '../../engine/store.js';
 import type {
   AppendResult,
   CommitOp,
   DocumentWriteResult,
-  EventInput,
-  JsonObject,
   JsonValue,
   OpResult,
   StoredDocument,
 } from '../../engine/types.js';
 import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
-import { GameEventFeed, type GameFeedOptions } from './event-feed.js';
+import { FeedHub, GameEventFeed, type GameFeedOptions } from './event-feed.js';
+import { readEventRange } from './event-range.js';
 import {
   DEFAULT_HISTORY_VERSIONS,
   GameHistory,
@@ -57,23 +59,40 @@ import {
 import {
   assertId,
   corruptGame,
-  FAILURE_COLLECTION,
   GAME_COLLECTION,
   type GameEvent,
   type GameRecord,
-  type GameStatus,
-  isJsonObject,
+  gameCompleted,
+  type LoadedGame,
   parseStoredGame,
   type StoredGame,
-  seatKey,
   storedGameToJson,
   streamOf,
-  TOKEN_COLLECTION,
   toGameEvent,
   toGameRecord,
   toIso,
 } from './game-record.js';
 import { GameTracker, type TrackedGame, type TrackerOptions } from './game-tracker.js';
+import type {
+  AppendEventsInput,
+  AppendEventsResult,
+  ConnectionToken,
+  ForkInput,
+  ForkResult,
+  GameHistoryPage,
+  GamesOptions,
+  HistoryOptions,
+  KeyOptions,
+  OpenFeedOptions,
+  PersistInput,
+  PersistResult,
+  ReadEventsOptions,
+  ReconnectInput,
+  ReconnectResult,
+  RollbackInput,
+  RollbackResult,
+  WriteOptions,
+} from './games.types.js';
 import {
   type AppendWrite,
   DEFAULT_OUTBOX_LIMIT,
@@ -82,248 +101,11 @@ import {
   type PersistWrite,
   type QueuedWrite,
 } from './outbox.js';
-import {
-  hashToken,
-  newToken,
-  parseTokenRecord,
-  sameHash,
-  type TokenRecord,
-  tokenRecordToJson,
-} from './tokens.js';
+import { GameSeats } from './seats.js';
+import { removeOldestCompleted } from './space-reclaim.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-
-/** Settings of the games domain; every one has a default. */
-export interface GamesOptions {
-  /** How long a reconnect token works (`SAVEPOINT_TOKEN_TTL`). Default 30 minutes. */
-  readonly tokenTtlMs?: number;
-  /** How long a completed game, its events and tokens are kept (`SAVEPOINT_GAME_TTL`). Default 7 days. */
-  readonly gameTtlMs?: number;
-  /**
-   * How long a token's record outlives the token, so that using it answers `TOKEN_EXPIRED`
-   * rather than `TOKEN_INVALID`. Default 24 hours.
-   */
-  readonly expiredTokenRetentionMs?: number;
-  /** Failed reconnects per seat within `failureWindowMs` before `RATE_LIMITED`. Default 10. */
-  readonly maxReconnectFailures?: number;
-  /** The window failed reconnects are counted in; it restarts with each failure. Default 60 seconds. */
-  readonly failureWindowMs?: number;
-  /**
-   * How long after a successful reconnect the token it replaced still answers `SEAT_TAKEN` rather
-   * than `TOKEN_INVALID`. Default 2,000 ms; 0 turns the window off.
-   *
-   * A reconnect rotates the seat's token and, in the same conditional commit, records the replaced
-   * token's hash and the rotation time. A request that presents that replaced token within this
-   * window is taken for a concurrent claim that lost the race for the seat (`SEAT_TAKEN`, 409): it
-   * was most likely sent before the winner's answer could reach anyone. After the window it is a
-   * reuse of a spent token (`TOKEN_INVALID`, 401). A request that loses the conditional commit
-   * itself always gets `SEAT_TAKEN`. The rule lives in storage, so it holds across instances, and
-   * nothing waits: the winner is answered at once. Times come from the store's clock, so instances
-   * sharing a store should keep their clocks within a fraction of this window of each other.
-   */
-  readonly seatRaceWindowMs?: number;
-  /**
-   * Writes kept in memory while the storage is unavailable (see `outbox.ts`): persists and appends
-   * that meet `STORAGE_UNAVAILABLE` are queued and answered with `durable: false`, then written in
-   * order when the storage answers again. Beyond this many queued writes: `STORAGE_UNAVAILABLE`.
-   * Default 10,000.
-   */
-  readonly outboxLimit?: number;
-  /**
-   * Told of a queued write that could not be applied and whose audit entry could not be written
-   * either. Default: `console.error`.
-   */
-  readonly onError?: (error: unknown, context: JsonObject) => void;
-  /**
-   * Versions kept per game for point-in-time reads, rollback and forks (`SAVEPOINT_GAME_HISTORY`).
-   * Default 100; 0 keeps none.
-   */
-  readonly historyVersions?: number;
-}
-
-/** `POST /api/game/{gameId}/persist`. */
-export interface PersistInput {
-  readonly state: JsonObject;
-  /** The seated players; default: unchanged (`[]` for a new game). Only they can get tokens. */
-  readonly players?: readonly string[];
-  /** Default: unchanged (`null` for a new game). */
-  readonly phase?: string;
-  /**
-   * Default: unchanged (`active` for a new game). `completed` makes the game read-only for events
-   * and reconnects and sets it, its events and its tokens to expire after `gameTtlMs`.
-   */
-  readonly status?: GameStatus;
-  /** The version the caller last saw; `0` means "create only". Stale: `VERSION_CONFLICT`. */
-  readonly expectedVersion?: number;
-  /** Write even if `expectedVersion` is stale, or the game is completed (reopening it) or unreadable. */
-  readonly forceOverwrite?: boolean;
-}
-
-export interface PersistResult {
-  readonly success: true;
-  readonly persistedAt: string;
-  readonly version: number;
-  /** `false` when the write is queued in memory (storage unavailable), not yet stored. */
-  readonly durable?: false;
-}
-
-/** `POST /api/game/{gameId}/events`. */
-export interface AppendEventsInput {
-  /** 1 to 10,000 events; `type` is 1–200 characters, `data` any JSON (default `null`). */
-  readonly events: readonly EventInput[];
-  /** A new snapshot, written in the same commit as the events. Default: unchanged. */
-  readonly state?: JsonObject;
-  /** Default: unchanged. */
-  readonly phase?: string;
-  /** The seq of the last event the caller knows of (0 for none). Stale: `VERSION_CONFLICT`. */
-  readonly expectedSeq?: number;
-}
-
-export interface AppendEventsResult {
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-  /** The game's version after the append. */
-  readonly version: number;
-  /** `false` when the write is queued in memory (storage unavailable), not yet stored. */
-  readonly durable?: false;
-}
-
-/** `GET /api/game/{gameId}/history`. */
-export interface HistoryOptions {
-  /** Only versions older than this one. Default: from the newest. */
-  readonly before?: number;
-  /** 1 to 1000. Default 100. */
-  readonly limit?: number;
-}
-
-export interface HistoryVersionSummary {
-  readonly version: number;
-  readonly persistedAt: string;
-  readonly lastSeq: number;
-  readonly phase: string | null;
-  readonly status: GameStatus;
-}
-
-export interface GameHistoryPage {
-  readonly gameId: string;
-  /** Newest first. */
-  readonly versions: HistoryVersionSummary[];
-  /** Pass as `before` for the next page; absent on the last one. */
-  readonly nextBefore?: number;
-}
-
-/** `POST /api/game/{gameId}/rollback`. */
-export interface RollbackInput {
-  /** A retained version; its state, players, phase and status become current as a new version. */
-  readonly toVersion: number;
-  /** Why, for the `rollback` event (at most 1,000 characters). */
-  readonly reason?: string;
-  /** The version the caller last saw. Stale: `VERSION_CONFLICT`. */
-  readonly expectedVersion?: number;
-}
-
-export interface RollbackResult {
-  readonly success: true;
-  /** The new current version (the same one when `toVersion` was already current: nothing changes). */
-  readonly version: number;
-  readonly restoredFrom: number;
-  readonly persistedAt: string;
-  readonly lastSeq: number;
-}
-
-/** `POST /api/game/{gameId}/fork`. */
-export interface ForkInput {
-  /** The new game; it must not exist. */
-  readonly newGameId: string;
-  /** A retained version. Default: the current one. */
-  readonly atVersion?: number;
-  /** Default: the players of that version. */
-  readonly players?: readonly string[];
-}
-
-export interface ForkResult {
-  readonly gameId: string;
-  readonly version: 1;
-  readonly forkedFrom: { readonly gameId: string; readonly version: number; readonly lastSeq: number };
-}
-
-/** How a write may be answered. */
-export interface WriteOptions {
-  /**
-   * Whether the write may be queued in memory while the storage is unavailable (answered with
-   * `durable: false`). Default true. With false, an outage, or writes of the game already queued,
-   * answer `STORAGE_UNAVAILABLE`: for callers that must only acknowledge durable writes.
-   */
-  readonly queueWhenUnavailable?: boolean;
-  /**
-   * Makes the call exactly-once: a repeat with the same key (and the same game and input) applies
-   * nothing and gets the first call's answer, for as long as the store keeps keys (24 hours by
-   * default). The answer is stored in the same commit as the write. A keyed write is never queued
-   * in memory: it answers `STORAGE_UNAVAILABLE` instead, so that a retry can find its key.
-   */
-  readonly idempotencyKey?: string;
-}
-
-/** Options of `reconnect` and `delete`. */
-export interface KeyOptions {
-  /**
-   * Makes the call exactly-once. A reconnect's key is scoped to the (game, player): a client whose
-   * answer was lost retries with the same key and input and gets the same answer, rotated token
-   * included. A repeated delete answers as the first did instead of `NOT_FOUND`.
-   */
-  readonly idempotencyKey?: string;
-}
-
-export interface ReadEventsOptions {
-  /** Events with `seq > after`. Default 0. */
-  readonly after?: number;
-  /** 1 to 1000. Default 100. */
-  readonly limit?: number;
-}
-
-export interface ConnectionToken {
-  /** The secret; show it to the player only. Savepoint keeps its hash. */
-  readonly token: string;
-  readonly expiresAt: string;
-  readonly playerId: string;
-}
-
-/** `POST /api/game/{gameId}/reconnect`. */
-export interface ReconnectInput {
-  readonly playerId: string;
-  readonly reconnectToken: string;
-  /** The last seq the player saw; `missedEvents` holds the events after it (all when absent). */
-  readonly lastEventSeq?: number;
-}
-
-export interface ReconnectResult {
-  readonly success: true;
-  readonly gameState: GameRecord;
-  readonly reconnectedAt: string;
-  /** Events after `lastEventSeq`, up to `gameState.lastSeq`, so that snapshot and events agree. */
-  readonly missedEvents: GameEvent[];
-  /** The rotated token; the one just used no longer works. */
-  readonly reconnectToken: string;
-  readonly tokenExpiresAt: string;
-}
-
-/** Who opens a feed: the server (no token) or a player with a token, which is checked but not rotated. */
-export interface OpenFeedOptions extends GameFeedOptions {
-  readonly playerId?: string;
-  readonly token?: string;
-}
-
-interface LoadedGame {
-  readonly document: StoredDocument;
-  readonly game: StoredGame;
-}
-
-interface Seat {
-  readonly loaded: LoadedGame;
-  readonly tokenDocument: StoredDocument;
-  readonly token: TokenRecord;
-}
 
 /** What a keyed delete stores, so that its repeat finds an answer. */
 interface DeleteAnswer {
@@ -331,8 +113,7 @@ interface DeleteAnswer {
 }
 
 /** A game call's answer, stored with an idempotency key (answers are plain JSON objects). */
-const asJson = (answer: PersistResult | AppendEventsResult | ReconnectResult): JsonValue =>
-  answer as unknown as JsonValue;
+const asJson = (answer: PersistResult | AppendEventsResult): JsonValue => answer as unknown as JsonValue;
 
 /** Carries an error through `retryOnConflict` without another attempt. */
 class StopRetry extends Error {
@@ -351,35 +132,18 @@ async function retryUnlessStopped<T>(step: () => Promise<T>): Promise<T> {
   }
 }
 
-const MAX_TOKEN_LENGTH = 256;
-/** Storage full: completed games removed per reclaim, and games scanned to find the oldest. */
-const RECLAIM_GAMES = 10;
-const RECLAIM_SCAN = 100_000;
-const READ_PAGE = 10_000;
 /** Games whose last known state is kept, for writes queued while even reads fail. */
 const LAST_KNOWN_GAMES = 10_000;
 
-const tokenInvalid = (gameId: string, playerId: string): SavepointError =>
-  new SavepointError(
-    'TOKEN_INVALID',
-    `This reconnect token is not valid for player "${playerId}" in game "${gameId}" (unknown, for another seat, or already used). Ask the game server for a new token, or start a new game.`,
-    { details: { gameId, playerId } },
-  );
-
-const gameCompleted = (gameId: string): SavepointError =>
-  new SavepointError('GAME_COMPLETED', `Game "${gameId}" is completed; start a new game`, {
-    details: { gameId },
-  });
-
-/** The games domain: construct once per store and share it. */
+/**
+ * The games domain: construct once per store and share it (`savepoint.games` is that instance). It
+ * owns its outbox and its feed hub; `close()` stops the outbox's retry loop.
+ */
 export class Games {
   readonly #store: Store;
-  readonly #tokenTtlMs: number;
   readonly #gameTtlMs: number;
-  readonly #retentionMs: number;
-  readonly #maxFailures: number;
-  readonly #failureWindowMs: number;
-  readonly #seatRaceWindowMs: number;
+  readonly #seats: GameSeats;
+  readonly #feeds: FeedHub;
   readonly #outbox: GameOutbox;
   readonly #history: GameHistory;
   /** The last state read or written per game (most recent last): the base of writes queued when reads fail too. */
@@ -387,17 +151,27 @@ export class Games {
 
   constructor(store: Store, options: GamesOptions = {}) {
     this.#store = store;
-    this.#tokenTtlMs = positive(options.tokenTtlMs, 30 * MINUTE, 'tokenTtlMs');
+    const tokenTtlMs = positive(options.tokenTtlMs, 30 * MINUTE, 'tokenTtlMs');
     this.#gameTtlMs = positive(options.gameTtlMs, 7 * DAY, 'gameTtlMs');
-    this.#retentionMs = positive(options.expiredTokenRetentionMs, DAY, 'expiredTokenRetentionMs');
-    this.#maxFailures = positive(options.maxReconnectFailures, 10, 'maxReconnectFailures');
-    this.#failureWindowMs = positive(options.failureWindowMs, MINUTE, 'failureWindowMs');
-    this.#seatRaceWindowMs = nonNegative(options.seatRaceWindowMs, 2000, 'seatRaceWindowMs');
+    this.#seats = new GameSeats(
+      store,
+      {
+        tokenTtlMs,
+        retentionMs: positive(options.expiredTokenRetentionMs, DAY, 'expiredTokenRetentionMs'),
+        maxFailures: positive(options.maxReconnectFailures, 10, 'maxReconnectFailures'),
+        failureWindowMs: positive(options.failureWindowMs, MINUTE, 'failureWindowMs'),
+        seatRaceWindowMs: nonNegative(options.seatRaceWindowMs, 2000, 'seatRaceWindowMs'),
+      },
+      (gameId) => this.#load(gameId),
+    );
+    this.#feeds = new FeedHub(store);
     const historyVersions = nonNegative(options.historyVersions, DEFAULT_HISTORY_VERSIONS, 'historyVersions');
     if (!Number.isSafeInteger(historyVersions)) throw invalidInput('historyVersions must be a whole number');
     this.#history = new GameHistory(store, historyVersions);
     // Storage full: the engine sweeps expired records first, then asks for this (see storage-full.ts).
-    store.addSpaceReclaimer('games', (context) => this.#removeOldestCompleted(context));
+    store.addSpaceReclaimer('games', (context) =>
+      removeOldestCompleted(store, context, (gameId) => this.#deleteOps(gameId)),
+    );
     this.#outbox = new GameOutbox(store, {
       limit: positive(options.outboxLimit, DEFAULT_OUTBOX_LIMIT, 'outboxLimit'),
       gameTtlMs: this.#gameTtlMs,
@@ -453,15 +227,35 @@ export class Games {
       expectedVersion: force ? undefined : input.expectedVersion,
       force,
     };
+    return this.#writeOrQueue(
+      gameId,
+      options,
+      (onLoaded) => this.#persistDurable(gameId, write, onLoaded),
+      (base) => this.#outbox.enqueuePersist(gameId, base, write),
+    );
+  }
+
+  /**
+   * The one path of a game write: durably, or, when the storage is unavailable and the caller
+   * allows it, queued in the outbox on top of the game as last known. `durable` reports the record
+   * it read (before the write could fail), which becomes the base of the queued write.
+   */
+  async #writeOrQueue<Durable, Queued>(
+    gameId: string,
+    options: WriteOptions,
+    durable: (onLoaded: (loaded: LoadedGame | undefined) => void) => Promise<Durable>,
+    enqueue: (base: KnownGame | undefined) => Queued,
+  ): Promise<Durable | Queued> {
+    // A keyed write is never queued: its retry must be able to find the key in storage.
     const queue = options.queueWhenUnavailable !== false && currentKeyScope() === undefined;
     // Writes queued behind an outage keep their order: this one queues too.
     if (this.#outbox.has(gameId)) {
       if (!queue) throw queuedAhead(gameId);
-      return this.#outbox.enqueuePersist(gameId, undefined, write);
+      return enqueue(undefined);
     }
     let seen: { readonly base: KnownGame | undefined } | undefined;
     try {
-      return await this.#persistDurable(gameId, write, (loaded) => {
+      return await durable((loaded) => {
         seen = { base: knownOf(loaded) };
       });
     } catch (error) {
@@ -469,7 +263,7 @@ export class Games {
       // The record read before the failure or, when the read failed too, the last one this instance knew.
       const base = seen === undefined ? this.#lastKnown.get(gameId) : seen.base;
       if (seen === undefined && base === undefined) throw error;
-      return this.#outbox.enqueuePersist(gameId, base, write);
+      return enqueue(base);
     }
   }
 
@@ -562,24 +356,12 @@ export class Games {
       phase: input.phase,
       expectedSeq: input.expectedSeq,
     };
-    const queue = options.queueWhenUnavailable !== false && currentKeyScope() === undefined;
-    // Writes queued behind an outage keep their order: this one queues too.
-    if (this.#outbox.has(gameId)) {
-      if (!queue) throw queuedAhead(gameId);
-      return this.#outbox.enqueueAppend(gameId, undefined, write);
-    }
-    let seen: { readonly base: KnownGame | undefined } | undefined;
-    try {
-      return await this.#appendDurable(gameId, write, (loaded) => {
-        seen = { base: knownOf(loaded) };
-      });
-    } catch (error) {
-      if (!queue || !isSavepointError(error, 'STORAGE_UNAVAILABLE')) throw error;
-      // The record read before the failure or, when the read failed too, the last one this instance knew.
-      const base = seen === undefined ? this.#lastKnown.get(gameId) : seen.base;
-      if (seen === undefined && base === undefined) throw error;
-      return this.#outbox.enqueueAppend(gameId, base, write);
-    }
+    return this.#writeOrQueue(
+      gameId,
+      options,
+      (onLoaded) => this.#appendDurable(gameId, write, onLoaded),
+      (base) => this.#outbox.enqueueAppend(gameId, base, write),
+    );
   }
 
   async #appendDurable(
@@ -802,7 +584,7 @@ export class Games {
             fields: versionedFields(current.game),
           }
         : await this.#history.version(gameId, current, input.atVersion);
-    const events = (await this.#readRange(gameId, 0, source.lastSeq)).map(({ type, data }) => ({
+    const events = (await readEventRange(this.#store, gameId, 0, source.lastSeq)).map(({ type, data }) => ({
       type,
       data,
     }));
@@ -892,27 +674,7 @@ export class Games {
   async issueToken(gameId: string, playerId: string): Promise<ConnectionToken> {
     assertId(gameId, 'gameId');
     assertId(playerId, 'playerId');
-    const current = await this.#load(gameId);
-    if (current === undefined) throw notFound(`Game "${gameId}" does not exist`, { gameId });
-    if (current.game.status === 'completed') throw gameCompleted(gameId);
-    if (!current.game.players.includes(playerId)) {
-      throw new SavepointError('FORBIDDEN', `Player "${playerId}" is not a player of game "${gameId}"`, {
-        details: { gameId, playerId },
-      });
-    }
-    const now = this.#store.now();
-    const token = newToken();
-    const record: TokenRecord = {
-      gameId,
-      playerId,
-      tokenHash: hashToken(token),
-      tokenExpiresAt: now + this.#tokenTtlMs,
-      issuedAt: now,
-      previousHash: null,
-      rotatedAt: null,
-    };
-    await this.#store.commit([this.#putToken(record)]);
-    return { token, expiresAt: toIso(record.tokenExpiresAt), playerId };
+    return this.#seats.issue(gameId, playerId);
   }
 
   /**
@@ -937,62 +699,7 @@ export class Games {
 
   async #reconnect(gameId: string, input: ReconnectInput): Promise<ReconnectResult> {
     if (input.lastEventSeq !== undefined) assertWholeNumber(input.lastEventSeq, 'lastEventSeq');
-    const { playerId, lastEventSeq } = input;
-    const seat = await this.#authenticate(gameId, playerId, input.reconnectToken, 'reconnect');
-    const { game, document } = seat.loaded;
-    if (lastEventSeq !== undefined && lastEventSeq > game.lastSeq) {
-      throw invalidInput(
-        `lastEventSeq ${lastEventSeq} is beyond the last event of game "${gameId}" (${game.lastSeq})`,
-        {
-          gameId,
-          lastEventSeq,
-          lastSeq: game.lastSeq,
-        },
-      );
-    }
-
-    const key = seatKey(gameId, playerId);
-    const now = this.#store.now();
-    const token = newToken();
-    const rotated: TokenRecord = {
-      ...seat.token,
-      tokenHash: hashToken(token),
-      tokenExpiresAt: now + this.#tokenTtlMs,
-      issuedAt: now,
-      previousHash: seat.token.tokenHash,
-      rotatedAt: now,
-    };
-    // Read before the commit (the range ends at the snapshot's last seq, so nothing is missed), so
-    // that the whole answer is known when the token rotates.
-    const missedEvents = await this.#readRange(gameId, lastEventSeq ?? 0, game.lastSeq);
-    const answer: ReconnectResult = {
-      success: true,
-      gameState: toGameRecord(gameId, game, document),
-      reconnectedAt: toIso(now),
-      missedEvents,
-      reconnectToken: token,
-      tokenExpiresAt: toIso(rotated.tokenExpiresAt),
-    };
-    try {
-      // Under an idempotency key the answer, new token included, is stored in the rotation's own
-      // commit, so a retry gets the same token: the one place a token is kept in clear. It is kept
-      // only in the key's record, which only a repeat of this exact request (same game, player and
-      // old token) can read, and only until the key expires.
-      const result = await this.#store.commit(
-        [
-          { ...this.#putToken(rotated), expectedVersion: seat.tokenDocument.version },
-          { op: 'delete', collection: FAILURE_COLLECTION, key },
-        ],
-        { answer: () => asJson(answer) },
-      );
-      if (result.replayed === true && result.answer !== undefined)
-        return result.answer as unknown as ReconnectResult;
-    } catch (error) {
-      // Another reconnect (or a new token) changed the seat between our read and our commit.
-      if (isSavepointError(error, 'VERSION_CONFLICT')) throw seatTaken(gameId, playerId);
-      throw error;
-    }
-    return answer;
+    return this.#seats.reconnect(gameId, input);
   }
 
   /**
@@ -1036,8 +743,7 @@ export class Games {
   async verifyToken(gameId: string, playerId: string, token: string): Promise<GameRecord> {
     assertId(gameId, 'gameId');
     assertId(playerId, 'playerId');
-    const seat = await this.#authenticate(gameId, playerId, token, 'verify');
-    return toGameRecord(gameId, seat.loaded.game, seat.loaded.document);
+    return this.#seats.verify(gameId, playerId, token);
   }
 
   /**
@@ -1073,48 +779,9 @@ export class Games {
       { op: 'delete', collection: GAME_COLLECTION, key: gameId },
       { op: 'deleteStream', stream: streamOf(gameId) },
       ...(await this.#history.deleteOps(gameId)),
+      ...(await this.#seats.deleteOps(gameId)),
     ];
-    for (const collection of [TOKEN_COLLECTION, FAILURE_COLLECTION]) {
-      for (const document of await this.#listSeats(collection, gameId)) {
-        ops.push({ op: 'delete', collection, key: document.key });
-      }
-    }
     return ops;
-  }
-
-  /**
-   * Storage is full and nothing expired was left to sweep: removes the oldest completed games
-   * (by completion time; at most {@link RECLAIM_GAMES}, among the first {@link RECLAIM_SCAN}
-   * games), each in its own commit. Resolves with the number removed.
-   */
-  async #removeOldestCompleted(context: ReclaimContext): Promise<number> {
-    const completed: Array<{ readonly key: string; readonly completedAt: number }> = [];
-    let after: string | undefined;
-    let scanned = 0;
-    do {
-      const page = await this.#store.list(GAME_COLLECTION, {
-        limit: 1000,
-        ...(after === undefined ? {} : { after }),
-      });
-      for (const document of page.items) {
-        const value = document.value;
-        if (isJsonObject(value) && value.status === 'completed') {
-          completed.push({
-            key: document.key,
-            completedAt: typeof value.completedAt === 'number' ? value.completedAt : document.updatedAt,
-          });
-        }
-      }
-      scanned += page.items.length;
-      after = page.nextCursor ?? undefined;
-    } while (after !== undefined && scanned < RECLAIM_SCAN);
-    completed.sort((a, b) => a.completedAt - b.completedAt || (a.key < b.key ? -1 : 1));
-    let removed = 0;
-    for (const { key } of completed.slice(0, RECLAIM_GAMES)) {
-      await context.commit(await this.#deleteOps(key));
-      removed++;
-    }
-    return removed;
   }
 
   /**
@@ -1125,7 +792,7 @@ export class Games {
   subscribe(gameId: string, options: GameFeedOptions = {}): GameEventFeed {
     assertId(gameId, 'gameId');
     if (options.after !== undefined) assertWholeNumber(options.after, 'after');
-    return new GameEventFeed(this.#store, gameId, options);
+    return new GameEventFeed(this.#store, this.#feeds, gameId, options);
   }
 
   /**
@@ -1217,7 +884,7 @@ export class Games {
       ops.push({ op: 'expireStream', stream: streamOf(gameId), expiresAt });
       ops.push(...(await this.#history.expireOps(gameId, expiresAt)));
     }
-    if (completing && expiresAt !== null) ops.push(...(await this.#expireSeatsOps(gameId, expiresAt)));
+    if (completing && expiresAt !== null) ops.push(...(await this.#seats.expireOps(gameId, expiresAt)));
     return { game, ops };
   }
 
@@ -1272,138 +939,6 @@ export class Games {
       throw error;
     }
   }
-
-  /**
-   * Runs every check of a token, counting guesses towards the seat's rate limit. For a `reconnect`,
-   * the token the seat's last rotation replaced answers `SEAT_TAKEN` within `seatRaceWindowMs` of
-   * the rotation (see {@link GamesOptions.seatRaceWindowMs}); a `verify` is no claim on the seat, so
-   * that token is simply spent there.
-   */
-  async #authenticate(
-    gameId: string,
-    playerId: string,
-    token: unknown,
-    purpose: 'reconnect' | 'verify',
-  ): Promise<Seat> {
-    const key = seatKey(gameId, playerId);
-    const failures = await this.#store.get(FAILURE_COLLECTION, key);
-    const count = isJsonObject(failures?.value) ? failures.value.failures : 0;
-    if (typeof count === 'number' && count >= this.#maxFailures) {
-      const retryAfterSeconds = Math.max(
-        1,
-        Math.ceil(((failures?.expiresAt ?? 0) - this.#store.now()) / 1000),
-      );
-      throw new SavepointError(
-        'RATE_LIMITED',
-        `Too many failed reconnects for player "${playerId}" in game "${gameId}"; retry in ${retryAfterSeconds} s`,
-        { details: { gameId, playerId, retryAfterSeconds } },
-      );
-    }
-    const [loaded, tokenDocument] = await Promise.all([
-      this.#load(gameId),
-      this.#store.get(TOKEN_COLLECTION, key),
-    ]);
-    // An unknown game or seat says as little as a wrong token does, and creates no counter.
-    if (loaded === undefined || !loaded.game.players.includes(playerId)) throw tokenInvalid(gameId, playerId);
-    if (tokenDocument === undefined || typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) {
-      await this.#countFailure(key);
-      throw tokenInvalid(gameId, playerId);
-    }
-    const record = parseTokenRecord(tokenDocument);
-    const presented = hashToken(token);
-    if (!sameHash(presented, record.tokenHash)) {
-      // The token a rotation just replaced: a concurrent claim that lost the seat, not a guess.
-      if (
-        purpose === 'reconnect' &&
-        record.previousHash !== null &&
-        record.rotatedAt !== null &&
-        this.#store.now() - record.rotatedAt < this.#seatRaceWindowMs &&
-        sameHash(presented, record.previousHash)
-      )
-        throw seatTaken(gameId, playerId);
-      await this.#countFailure(key);
-      throw tokenInvalid(gameId, playerId);
-    }
-    if (loaded.game.status === 'completed') throw gameCompleted(gameId);
-    if (record.tokenExpiresAt <= this.#store.now()) {
-      throw new SavepointError(
-        'TOKEN_EXPIRED',
-        `The reconnect token of player "${playerId}" in game "${gameId}" expired at ${toIso(record.tokenExpiresAt)}; ask the game server for a new one`,
-        { details: { gameId, playerId, expiredAt: toIso(record.tokenExpiresAt) } },
-      );
-    }
-    return { loaded, tokenDocument, token: record };
-  }
-
-  async #countFailure(key: string): Promise<void> {
-    // Every failure counts, even under an idempotency key: a keyed retry must not escape the limit.
-    await outsideKeyScope(() =>
-      this.#store.commit([
-        {
-          op: 'patch',
-          collection: FAILURE_COLLECTION,
-          key,
-          patch: { $inc: { failures: 1 } },
-          upsert: true,
-          ttlMs: this.#failureWindowMs,
-        },
-      ]),
-    );
-  }
-
-  #putToken(record: TokenRecord): CommitOp & { op: 'put' } {
-    return {
-      op: 'put',
-      collection: TOKEN_COLLECTION,
-      key: seatKey(record.gameId, record.playerId),
-      value: tokenRecordToJson(record),
-      expiresAt: record.tokenExpiresAt + this.#retentionMs,
-    };
-  }
-
-  /** Every per-seat document of a game in one collection (the `{gameId}/` prefix is exact). */
-  async #listSeats(collection: string, gameId: string): Promise<StoredDocument[]> {
-    const documents: StoredDocument[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.#store.list(collection, {
-        prefix: seatKey(gameId, ''),
-        limit: 1000,
-        ...(after === undefined ? {} : { after }),
-      });
-      documents.push(...page.items);
-      after = page.nextCursor ?? undefined;
-    } while (after !== undefined);
-    return documents;
-  }
-
-  /** Ops that make the game's tokens expire no later than `expiresAt`. */
-  async #expireSeatsOps(gameId: string, expiresAt: number): Promise<CommitOp[]> {
-    const tokens = await this.#listSeats(TOKEN_COLLECTION, gameId);
-    return tokens.map((document) => ({
-      op: 'patch',
-      collection: TOKEN_COLLECTION,
-      key: document.key,
-      patch: {},
-      expiresAt: Math.min(document.expiresAt ?? expiresAt, expiresAt),
-    }));
-  }
-
-  /** Events with `after < seq <= last`. */
-  async #readRange(gameId: string, after: number, last: number): Promise<GameEvent[]> {
-    const events: GameEvent[] = [];
-    let cursor = after;
-    while (cursor < last) {
-      const page = await this.#store.readStream(streamOf(gameId), {
-        after: cursor,
-        limit: Math.min(READ_PAGE, last - cursor),
-      });
-      if (page.length === 0) break;
-      for (const event of page) if (event.seq <= last) events.push(toGameEvent(event));
-      cursor = page[page.length - 1]?.seq ?? last;
-    }
-    return events;
-  }
 }
 
 const knownOf = (loaded: LoadedGame | undefined): KnownGame | undefined =>
@@ -1421,13 +956,6 @@ const queuedAhead = (gameId: string): SavepointError =>
     'STORAGE_UNAVAILABLE',
     `Writes of game "${gameId}" are still queued for the storage; retry once they are written`,
     { details: { gameId } },
-  );
-
-const seatTaken = (gameId: string, playerId: string): SavepointError =>
-  new SavepointError(
-    'SEAT_TAKEN',
-    `Another reconnect for player "${playerId}" in game "${gameId}" won the seat first`,
-    { details: { gameId, playerId } },
   );
 
 function assertPositiveVersion(value: unknown, what: string): asserts value is number {
@@ -1461,3 +989,4 @@ function positive(value: number | undefined, fallback: number, what: string): nu
 }
 
 export type { GameEvent, GameRecord, GameStatus } from './game-record.js';
+export type * from './games.types.js';

@@ -1,8 +1,8 @@
 /**
- * The games outbox (seed 003 "Persistence Failure", issue #7 item 7): when a game write meets
- * `STORAGE_UNAVAILABLE`, the write is queued here, per game and in order, and answered at once
- * with `durable: false` and the fields a durable answer would carry, computed from the last known
- * state (the stored record read before the failure, plus the writes already queued).
+ * The games outbox: when a game write meets `STORAGE_UNAVAILABLE`, the write is queued here, per
+ * game and in order, and answered at once with `durable: false` and the fields a durable answer
+ * would carry, computed from the last known state (the stored record read before the failure, plus
+ * the writes already queued).
  *
  * - Reads of a game with queued writes see them: {@link GameOutbox.known} is its latest state and
  *   {@link GameOutbox.queuedEvents} its queued events, with the seqs they were promised.
@@ -13,7 +13,8 @@
  * - Bounded: at `limit` queued writes (default 10,000) a new write gets `STORAGE_UNAVAILABLE`.
  * - The queue lives in this process only: a crash while writes are queued loses them.
  *
- * `/health` adds {@link outboxPendingWrites} of its store to `storage.pendingWrites`.
+ * Each `Games` instance owns one outbox; `/health` adds the queued writes of the Savepoint's
+ * (`Savepoint.queuedWrites`) to `storage.pendingWrites`.
  */
 import { appendAudit } from '../../audit.js';
 import type { Store } from '../../engine/store.js';
@@ -25,7 +26,7 @@ import {
   toSavepointError,
   versionConflict,
 } from '../../errors.js';
-import { type GameEvent, type GameRecord, type StoredGame, toIso } from './game-record.js';
+import { type GameEvent, type GameRecord, gameCompleted, type StoredGame, toIso } from './game-record.js';
 
 /** Queued writes at most, over all games, unless `GamesOptions.outboxLimit` says otherwise. */
 export const DEFAULT_OUTBOX_LIMIT = 10_000;
@@ -103,20 +104,6 @@ interface GameQueue {
   readonly events: GameEvent[];
 }
 
-const registry = new WeakMap<Store, Set<GameOutbox>>();
-
-/** Writes queued in every outbox of this store (for `/health`). */
-export function outboxPendingWrites(store: Store): number {
-  let total = 0;
-  for (const outbox of registry.get(store) ?? []) total += outbox.pendingWrites;
-  return total;
-}
-
-const gameCompleted = (gameId: string): SavepointError =>
-  new SavepointError('GAME_COMPLETED', `Game "${gameId}" is completed; start a new game`, {
-    details: { gameId },
-  });
-
 export class GameOutbox {
   readonly #store: Store;
   readonly #options: OutboxOptions;
@@ -130,9 +117,6 @@ export class GameOutbox {
   constructor(store: Store, options: OutboxOptions) {
     this.#store = store;
     this.#options = options;
-    const set = registry.get(store) ?? new Set<GameOutbox>();
-    registry.set(store, set);
-    set.add(this);
   }
 
   /** Writes waiting for the storage. */
@@ -285,7 +269,6 @@ export class GameOutbox {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    registry.get(this.#store)?.delete(this);
   }
 
   #assertRoom(gameId: string): void {

@@ -1,13 +1,12 @@
 /**
- * The leaderboards API (API.md, Leaderboards). Reads are public while `SAVEPOINT_PUBLIC_READS` is
+ * The leaderboards API (docs/api.md#leaderboards). Reads are public while `SAVEPOINT_PUBLIC_READS` is
  * true; writes need the API key. Definitions are read-only through the documents API.
  */
 import type { JsonObject } from '../../engine/types.js';
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
-import { LEADERBOARD_DEFINITION_COLLECTION, Leaderboards } from './leaderboards.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import type { Leaderboards } from './leaderboards.js';
 import {
   BoardParams,
   DefineBody,
@@ -25,10 +24,7 @@ import {
 const tags = ['leaderboards'];
 
 /** `/v1/leaderboards/…`. */
-export const leaderboardsRoutes: DomainPlugin = async (app, { savepoint }) => {
-  const leaderboards = new Leaderboards(savepoint.store);
-  reserveCollections([LEADERBOARD_DEFINITION_COLLECTION], { owner: 'the leaderboards module' });
-
+export const leaderboardsRoutes: ModuleRoutes<Leaderboards> = async (app, { api: leaderboards }) => {
   app.put<{ Params: BoardParams; Body: DefineBody }>(
     '/v1/leaderboards/:board',
     {

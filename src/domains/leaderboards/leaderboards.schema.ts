@@ -1,6 +1,6 @@
-/** Wire shapes of the leaderboards API (API.md, Leaderboards). Bodies are closed. */
+/** Wire shapes of the leaderboards API (docs/api.md#leaderboards). Bodies are closed. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, SafeInteger } from '../../http/schemas.js';
+import { Id, SafeInteger } from '../../http-kit/schemas.js';
 import { DEFAULT_KEEP_PERIODS, MAX_KEEP_PERIODS } from './leaderboards.js';
 
 export const BoardParams = Type.Object({ board: Id('The leaderboard') });

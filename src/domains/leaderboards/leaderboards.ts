@@ -1,5 +1,5 @@
 /**
- * Leaderboards (seeds 002, 004): named boards with a fixed order, score operator and period, over
+ * Leaderboards: named boards with a fixed order, score operator and period, over
  * the engine's boards. Ranking is the engine's: score in the board's order, then the earliest time
  * the score was reached, then member; every rank is an index read, never a sort.
  *
@@ -63,7 +63,7 @@ export const DEFAULT_KEEP_PERIODS: Readonly<Record<Exclude<PeriodKind, 'none'>, 
 /** Most periods a board may keep. */
 export const MAX_KEEP_PERIODS = 1000;
 
-/** What writing to an undefined board defines it as (API.md §Leaderboards). */
+/** What writing to an undefined board defines it as (docs/api.md#leaderboards). */
 export const DEFAULT_DEFINITION: LeaderboardDefinition = {
   order: 'desc',
   operator: 'best',

@@ -1,13 +1,12 @@
 /**
- * The leases API (API.md, Leases): named locks with a TTL and a fence. All rules live in
+ * The leases API (docs/api.md#leases): named locks with a TTL and a fence. All rules live in
  * {@link Leases}; these handlers only translate durations and times.
  */
 import { parseDuration } from '../../config.js';
 import { invalidInput, notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { MAX_SAFE_INTEGER, problemResponses } from '../../http/schemas.js';
-import { LEASE_COLLECTION, type Lease, Leases } from './leases.js';
+import { MAX_SAFE_INTEGER, problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import type { Lease, Leases } from './leases.js';
 import { AcquireBody, LeaseParams, LeaseRecord, ReleaseQuery, RenewBody } from './leases.schema.js';
 
 const tags = ['leases'];
@@ -24,10 +23,7 @@ function durationMs(text: string | undefined, field: string): number | undefined
 }
 
 /** `/v1/leases/{name}`. */
-export const leasesRoutes: DomainPlugin = async (app, { savepoint }) => {
-  const leases = new Leases(savepoint.store);
-  reserveCollections([LEASE_COLLECTION], { owner: 'the leases module' });
-
+export const leasesRoutes: ModuleRoutes<Leases> = async (app, { api: leases }) => {
   app.post<{ Params: LeaseParams; Body: AcquireBody }>(
     '/v1/leases/:name',
     {

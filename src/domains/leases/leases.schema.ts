@@ -1,6 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Duration, Id, MAX_SAFE_INTEGER, PositiveDuration, SafeInteger, Time } from '../../http/schemas.js';
-import { validatedAs } from '../../http/validated-schema.js';
+import {
+  Duration,
+  Id,
+  MAX_SAFE_INTEGER,
+  PositiveDuration,
+  SafeInteger,
+  Time,
+} from '../../http-kit/schemas.js';
+import { validatedAs } from '../../http-kit/validated-schema.js';
 
 export const LeaseParams = Type.Object(
   { name: Id('The lease name, e.g. game:42') },

@@ -1,5 +1,5 @@
 /**
- * Leases: named locks with a TTL and a fence (seed 002 §6, seed 003 cross-server migration).
+ * Leases: named locks with a TTL and a fence, so that one server at a time owns a game and another can take over.
  *
  * A lease is one document changed only by conditional commits, so there is no lock table to
  * deadlock and no in-process mutex: it holds across instances. The document outlives the lease

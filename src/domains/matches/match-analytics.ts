@@ -1,5 +1,5 @@
 /**
- * Per-match analytics (seed 002 requirement 5): `analytics`/{matchId} keeps, per metric name, a
+ * Per-match analytics: `analytics`/{matchId} keeps, per metric name, a
  * running count, sum, min and max. One record is one patch (`$inc` count and sum, `$min`, `$max`),
  * so concurrent recorders never lose a sample; the mean is derived on read. The record expires
  * `ttlMs` after its last write (`SAVEPOINT_ANALYTICS_TTL`, default 30 days) and outlives the match.

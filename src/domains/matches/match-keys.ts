@@ -1,11 +1,11 @@
 /**
- * Where the matches module keeps its records: the seed 002 key patterns (DESIGN §2), e.g.
+ * Where the matches module keeps its records: the key patterns of the match data model, e.g.
  * `round:{postId}:{index}` is the document `round`/`{postId}:{index}`.
  *
  * The match id inside a child key is encoded ({@link encodeNameSegment}: `:` becomes `%3A`), because
  * ids may contain `:`: otherwise match `a` with user `b:c` and match `a:b` with user `c` would share
  * the score key `a:b:c`, and the prefix `a:` would also list the rounds of match `a:b`. Ids without
- * `:` keep the seeds' plain pattern.
+ * `:` keep the plain pattern.
  */
 import { encodeNameSegment } from '../leaderboards/board-names.js';
 

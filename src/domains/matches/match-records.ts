@@ -5,7 +5,7 @@
 import type { JsonObject, JsonValue, StoredDocument } from '../../engine/types.js';
 import { invalidInput } from '../../errors.js';
 
-/** A match as written by `put` (seed 002: status, subreddit, roundsTotal, currentRound, theme, createdBy); other fields are kept as given. */
+/** A match as written by `put` (status, subreddit, roundsTotal, currentRound, theme, createdBy); other fields are kept as given. */
 export interface MatchInput {
   readonly status: string;
   readonly roundsTotal: number;

@@ -1,17 +1,16 @@
 /**
- * The matches API (API.md, Matches): matches, rounds, per-match scores, completion, lifetime stats
+ * The matches API (docs/api.md#matches): matches, rounds, per-match scores, completion, lifetime stats
  * and analytics. Every call needs the API key. The module's collections are read-only through the
  * documents API.
  */
 import { invalidInput, notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
 import { toPatch } from '../documents/documents.js';
-import { MATCH_COLLECTION, MATCH_COLLECTIONS, ROUND_COLLECTION, roundKey } from './match-keys.js';
+import { MATCH_COLLECTION, ROUND_COLLECTION, roundKey } from './match-keys.js';
 import type { MatchInput } from './match-records.js';
-import { Matches } from './matches.js';
+import type { Matches } from './matches.js';
 import {
   AnalyticsAnswer,
   AnalyticsBody,
@@ -45,15 +44,8 @@ const CONDITIONAL =
 const FINAL =
   'A completed match is final: writes to it, its rounds and its scores answer 409 ALREADY_CLOSED.';
 
-/** `/v1/matches/…` and `/v1/players/{user}/lifetime|trophies`. Reads `matchTtlMs` and `analyticsTtlMs` from the config. */
-export const matchesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
-  const { store } = savepoint;
-  const matches = new Matches(store, {
-    matchTtlMs: config.matchTtlMs,
-    analyticsTtlMs: config.analyticsTtlMs,
-  });
-  reserveCollections(MATCH_COLLECTIONS, { owner: 'the matches module' });
-
+/** `/v1/matches/…` and `/v1/players/{user}/lifetime|trophies`. */
+export const matchesRoutes: ModuleRoutes<Matches> = async (app, { api: matches, store }) => {
   app.put<{ Params: MatchParams; Body: MatchBody }>(
     '/v1/matches/:matchId',
     {

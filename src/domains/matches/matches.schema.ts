@@ -1,12 +1,12 @@
 /**
- * Wire shapes of the matches API (API.md, Matches): matches, rounds, scores, lifetime stats and
- * analytics. A match body is open (seed 002 apps store their own fields beside the named ones);
+ * Wire shapes of the matches API (docs/api.md#matches): matches, rounds, scores, lifetime stats and
+ * analytics. A match body is open (apps store their own fields beside the named ones);
  * every other body is closed, so a misspelt field is a `400 INVALID_INPUT`, not a silent no-op.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ID_PATTERN, Id, MAX_SAFE_INTEGER, SafeInteger, Time, Version } from '../../http/schemas.js';
-import { validatedAs } from '../../http/validated-schema.js';
-import { ERROR_MESSAGE, OPTIONAL_BODY } from '../../http/validation.js';
+import { ERROR_MESSAGE, OPTIONAL_BODY } from '../../http-kit/schema-keywords.js';
+import { ID_PATTERN, Id, MAX_SAFE_INTEGER, SafeInteger, Time, Version } from '../../http-kit/schemas.js';
+import { validatedAs } from '../../http-kit/validated-schema.js';
 import { PatchOperators } from '../documents/documents.schema.js';
 import { MAX_METRICS_PER_RECORD, METRIC_NAME_PATTERN } from './match-analytics.js';
 import { MAX_TROPHY_LENGTH } from './player-lifetime.js';
@@ -14,7 +14,9 @@ import { MAX_TROPHY_LENGTH } from './player-lifetime.js';
 /** Highest round index accepted. */
 export const MAX_ROUND_INDEX = 1_000_000;
 
-export const MatchParams = Type.Object({ matchId: Id('The match (seed 002: the post id)') });
+export const MatchParams = Type.Object({
+  matchId: Id('The match (for a match played on a post: the post id)'),
+});
 export type MatchParams = Static<typeof MatchParams>;
 
 export const RoundParams = Type.Object({

@@ -1,5 +1,5 @@
 /**
- * Matches, rounds and per-match scores (seed 002), with lifetime stats and analytics alongside.
+ * Matches, rounds and per-match scores, with lifetime stats and analytics alongside.
  *
  * Concurrency rules, all enforced by the engine rather than by locks:
  * - every score change is an `$inc` patch plus an `incr` of the match's board in one commit, so

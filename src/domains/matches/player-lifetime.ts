@@ -1,5 +1,5 @@
 /**
- * Lifetime player statistics (seed 002 requirement 4): `lifetime`/{user} holds `totalWins`,
+ * Lifetime player statistics: `lifetime`/{user} holds `totalWins`,
  * `matchesPlayed` and `trophies`. Every change is an atomic `$inc`/`$push` patch with upsert, so
  * concurrent writers never lose an update. Lifetime records never expire.
  */

@@ -1,13 +1,12 @@
 /**
- * The rankings API (API.md, Rankings): the Q-table's values, batch writes, reset, and a streamed
+ * The rankings API (docs/api.md#rankings): the Q-table's values, batch writes, reset, and a streamed
  * export with a matching replace-semantics import. Every rule lives in {@link Rankings}; these
  * handlers translate HTTP and nothing else.
  */
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
-import { RANKING_COLLECTION, RANKING_META_COLLECTION, Rankings } from './rankings.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import type { Rankings } from './rankings.js';
 import {
   BatchAnswer,
   type BatchBody,
@@ -30,18 +29,14 @@ const tags = ['rankings'];
 export const RANKINGS_BULK_BODY_LIMIT = 256 * 1024 * 1024;
 
 /** `/v1/rankings…`; bounds are `SAVEPOINT_RANKING_MIN` and `SAVEPOINT_RANKING_MAX`. */
-export const rankingsRoutes: DomainPlugin = async (app, { savepoint, config, metrics }) => {
-  const rankings = new Rankings(savepoint.store, {
-    min: config.rankingMin,
-    max: config.rankingMax,
-    onBackgroundError: (error) =>
-      app.log.warn(
-        { err: error },
-        'removing replaced rankings failed; it is retried after the next reset or import',
-      ),
-  });
-  const bodies = rankingBodies({ min: config.rankingMin, max: config.rankingMax });
-  reserveCollections([RANKING_COLLECTION, RANKING_META_COLLECTION], { owner: 'the rankings module' });
+export const rankingsRoutes: ModuleRoutes<Rankings> = async (app, { api: rankings, config, metrics }) => {
+  const stopListening = rankings.addBackgroundErrorListener((error) =>
+    app.log.warn(
+      { err: error },
+      'removing replaced rankings failed; it is retried after the next reset or import',
+    ),
+  );
+  const bodies = rankingBodies(rankings.bounds);
   const updated = metrics.counter({
     name: 'rankings_updated_total',
     help: 'Ranking values written through this server',
@@ -53,6 +48,7 @@ export const rankingsRoutes: DomainPlugin = async (app, { savepoint, config, met
     void rankings.collectGarbage();
   });
   app.addHook('onClose', async () => {
+    stopListening();
     await rankings.settled();
   });
 

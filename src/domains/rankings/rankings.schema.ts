@@ -1,7 +1,7 @@
-/** The rankings API's wire shapes (API.md, Rankings: the Q-table). */
+/** The rankings API's wire shapes (docs/api.md#rankings: the Q-table). */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, SafeInteger, Time } from '../../http/schemas.js';
-import { validatedAs } from '../../http/validated-schema.js';
+import { Id, SafeInteger, Time } from '../../http-kit/schemas.js';
+import { validatedAs } from '../../http-kit/validated-schema.js';
 import { MAX_BATCH_ENTRIES } from './rankings.js';
 
 const Move = Type.Integer({

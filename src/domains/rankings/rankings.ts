@@ -1,5 +1,5 @@
 /**
- * Rankings: the learned Q-table of seed 000 (`IRankingStore`): one finite value per
+ * Rankings: a learned Q-table (a game AI's move values): one finite value per
  * `(stateKey, move)`, bounded, with reset and a replace-semantics export/import.
  *
  * Storage uses generations so that reset and import are atomic at any table size, although one
@@ -14,7 +14,7 @@
  *   collected once stale, so no crash leaves garbage forever.
  *
  * Writes to single entries are blind puts into the live generation: the value is last-writer-wins,
- * as seed 000 asks, with no read-then-write. A write racing a reset or import is ordered before it
+ * as a learning agent expects, with no read-then-write. A write racing a reset or import is ordered before it
  * (and removed again should it land in the replaced generation after its cleanup).
  */
 
@@ -126,6 +126,7 @@ export class Rankings {
   readonly #max: number;
   readonly #staleImportMs: number;
   readonly #onBackgroundError: (error: unknown) => void;
+  readonly #backgroundErrorListeners = new Set<(error: unknown) => void>();
   #cleanup: Promise<void> | undefined;
   #cleanupRequested = false;
 
@@ -298,6 +299,15 @@ export class Rankings {
     return this.settled();
   }
 
+  /**
+   * Also tells `listener` of background cleanup failures (besides `onBackgroundError`): a server
+   * logs them while it serves this instance. Returns the function that stops telling it.
+   */
+  addBackgroundErrorListener(listener: (error: unknown) => void): () => void {
+    this.#backgroundErrorListeners.add(listener);
+    return () => this.#backgroundErrorListeners.delete(listener);
+  }
+
   /** Resolves when no background cleanup is running (await it before closing the store). */
   async settled(): Promise<void> {
     while (this.#cleanup !== undefined) await this.#cleanup;
@@ -443,6 +453,7 @@ export class Rankings {
           await this.#collect();
         } catch (error) {
           this.#onBackgroundError(error);
+          for (const listener of this.#backgroundErrorListeners) listener(error);
         }
       } while (this.#cleanupRequested);
     })().finally(() => {

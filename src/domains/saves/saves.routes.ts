@@ -1,13 +1,12 @@
 /**
- * The save slots API (API.md, Save slots). Every rule lives in {@link Saves}; these handlers
+ * The save slots API (docs/api.md#saves). Every rule lives in {@link Saves}; these handlers
  * translate HTTP (conditional headers, status codes) and nothing else.
  */
 import { notFound } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
-import { SAVE_COLLECTION, Saves } from './saves.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import { SAVE_COLLECTION, type Saves } from './saves.js';
 import {
   DeleteSaveQuery,
   PutSaveBody,
@@ -26,11 +25,10 @@ const CONDITIONAL =
 const slotOf = (text: string): number => (/^\d{1,9}$/.test(text) ? Number(text) : Number.NaN);
 
 /** `/v1/players/{user}/saves` and `/v1/players/{user}/saves/{slot}`; slots per player are `SAVEPOINT_SAVE_SLOTS`. */
-export const savesRoutes: DomainPlugin = async (app, { savepoint, config }) => {
-  const { store } = savepoint;
-  const saves: Saves = new Saves(store, { slots: config.saveSlots });
-  reserveCollections([SAVE_COLLECTION], { owner: 'the saves module' });
-  const slotParams = SlotParams(config.saveSlots);
+export const savesRoutes: ModuleRoutes<Saves> = async (app, { api, store }) => {
+  // Annotated: `assertSlot` is an assertion, which TypeScript only applies through a declared type.
+  const saves: Saves = api;
+  const slotParams = SlotParams(saves.slotCount);
 
   app.get<{ Params: UserParams }>(
     '/v1/players/:user/saves',

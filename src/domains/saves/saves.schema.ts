@@ -1,7 +1,7 @@
-/** The save slots API's wire shapes (API.md, Save slots). Bodies are closed: unknown fields are a 400. */
+/** The save slots API's wire shapes (docs/api.md#saves). Bodies are closed: unknown fields are a 400. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Time, Version } from '../../http/schemas.js';
-import { validatedAs } from '../../http/validated-schema.js';
+import { Id, Time, Version } from '../../http-kit/schemas.js';
+import { validatedAs } from '../../http-kit/validated-schema.js';
 
 export const UserParams = Type.Object({ user: Id('The player id') });
 export type UserParams = Static<typeof UserParams>;

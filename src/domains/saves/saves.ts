@@ -1,5 +1,5 @@
 /**
- * Save slots (seed 004's `GameSaves`, "3 slots/user"): each player has slots numbered 1 to N,
+ * Save slots (three per player by default): each player has slots numbered 1 to N,
  * each holding one game state with a version, so two devices cannot overwrite each other blindly.
  *
  * A slot is one document of {@link SAVE_COLLECTION} keyed `{user}:{slot}`. Keys are addressed

@@ -1,15 +1,14 @@
 /**
- * The sessions API (API.md, Sessions and stats): create, read, replace, delete and list game
+ * The sessions API (docs/api.md#sessions): create, read, replace, delete and list game
  * sessions. Every rule lives in {@link Sessions}; these handlers translate HTTP (conditional
  * headers, status codes) and nothing else.
  */
 import { notFound, versionConflict } from '../../errors.js';
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http/preconditions.js';
-import { asPreconditionFailure } from '../../http/problem.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
-import { SESSION_COLLECTION, SESSION_COUNTERS_COLLECTION, Sessions } from './sessions.js';
+import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { asPreconditionFailure } from '../../http-kit/problem.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import { SESSION_COLLECTION, type Sessions } from './sessions.js';
 import {
   CreateSessionBody,
   DeleteSessionQuery,
@@ -26,11 +25,7 @@ const CONDITIONAL =
   'If-Match: "<version>" writes only at that version (412 VERSION_CONFLICT otherwise); a body expectedVersion answers 409 instead.';
 
 /** `/v1/sessions` and `/v1/sessions/{id}`. */
-export const sessionsRoutes: DomainPlugin = async (app, { savepoint, metrics }) => {
-  const { store } = savepoint;
-  const sessions = new Sessions(store);
-  reserveCollections([SESSION_COLLECTION, SESSION_COUNTERS_COLLECTION], { owner: 'the sessions module' });
-
+export const sessionsRoutes: ModuleRoutes<Sessions> = async (app, { api: sessions, store, metrics }) => {
   const created = metrics.counter({
     name: 'sessions_created_total',
     help: 'Sessions created through this server',

@@ -1,6 +1,6 @@
-/** The sessions API's wire shapes (API.md, Sessions and stats). Bodies are closed: unknown fields are a 400. */
+/** The sessions API's wire shapes (docs/api.md#sessions). Bodies are closed: unknown fields are a 400. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Time, Version } from '../../http/schemas.js';
+import { Id, Time, Version } from '../../http-kit/schemas.js';
 
 /** Any JSON object (not an array); its content is the caller's. */
 const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description });

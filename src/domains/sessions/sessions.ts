@@ -1,5 +1,5 @@
 /**
- * Sessions (seeds 000, 001): transient game sessions that survive restarts, and exact counts of
+ * Sessions: transient game sessions that survive restarts, and exact counts of
  * them by status for the stats summary.
  *
  * A session is one document in {@link SESSION_COLLECTION}. The counters live in one document of

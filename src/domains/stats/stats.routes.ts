@@ -1,19 +1,16 @@
 /**
- * The stats API (API.md, Sessions and stats): record finished games, read the summary, reset.
+ * The stats API (docs/api.md#stats): record finished games, read the summary, reset.
  * Every rule lives in {@link Stats}; these handlers translate HTTP and nothing else.
  */
-import type { DomainPlugin } from '../../http/domain-plugin.js';
-import { reserveCollections } from '../../http/reserved-collections.js';
-import { problemResponses } from '../../http/schemas.js';
-import { STATS_COLLECTION, Stats } from './stats.js';
+import { problemResponses } from '../../http-kit/schemas.js';
+import type { ModuleRoutes } from '../../module.js';
+import type { Stats } from './stats.js';
 import { RecordedGame, RecordGameBody, StatsSummary } from './stats.schema.js';
 
 const tags = ['stats'];
 
 /** `/v1/stats/games`, `/v1/stats/summary` and `DELETE /v1/stats`; the EMA weight is `SAVEPOINT_EMA_ALPHA`. */
-export const statsRoutes: DomainPlugin = async (app, { savepoint, config, metrics }) => {
-  const stats = new Stats(savepoint.store, { emaAlpha: config.emaAlpha });
-  reserveCollections([STATS_COLLECTION], { owner: 'the stats module' });
+export const statsRoutes: ModuleRoutes<Stats> = async (app, { api: stats, metrics }) => {
   const recorded = metrics.counter({
     name: 'games_recorded_total',
     help: 'Games recorded through this server',

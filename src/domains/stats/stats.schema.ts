@@ -1,8 +1,8 @@
-/** The stats API's wire shapes (API.md, Sessions and stats). Bodies are closed: unknown fields are a 400. */
+/** The stats API's wire shapes (docs/api.md#stats). Bodies are closed: unknown fields are a 400. */
 
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { Id, Name, Time } from '../../http/schemas.js';
+import { Id, Name, Time } from '../../http-kit/schemas.js';
 import { MAX_METRICS_PER_GAME } from './stats.js';
 
 export const RecordGameBody = Type.Object(

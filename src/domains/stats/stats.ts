@@ -1,5 +1,5 @@
 /**
- * Game statistics (seed 000's `IStatsStore`): games recorded, counts per outcome, and running
+ * Game statistics: games recorded, counts per outcome, and running
  * figures per metric (count, mean, min, max and an exponential moving average), plus the session
  * counts kept by the sessions module.
  *

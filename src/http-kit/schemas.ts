@@ -4,9 +4,9 @@
  */
 import { type TSchema, Type } from '@sinclair/typebox';
 import { errorCodes } from '../errors.js';
-import { ERROR_MESSAGE } from './validation.js';
+import { ERROR_MESSAGE } from './schema-keywords.js';
 
-/** API.md, Conventions: ids in paths are 1–200 characters of `[A-Za-z0-9._:@-]`. */
+/** Ids in paths are 1–200 characters of `[A-Za-z0-9._:@-]` (docs/api.md#conventions). */
 export const ID_PATTERN = '^[A-Za-z0-9._:@-]{1,200}$';
 
 /** An id (collection, key, game id, member…). */

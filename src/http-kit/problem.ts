@@ -38,7 +38,7 @@ export function problemType(code: ErrorCode): string {
 
 /**
  * Conflicts that came from `If-Match` / `If-None-Match` headers answer 412 instead of 409
- * (API.md, Versions). The flag lives beside the error rather than in its details, so the
+ * (docs/api.md#versions). The flag lives beside the error rather than in its details, so the
  * catalog error stays what the engine made.
  */
 const preconditionFailures = new WeakSet<SavepointError>();
