@@ -12,6 +12,7 @@
  *   composition  src/savepoint.ts, src/modules.ts, src/index.ts    the Savepoint and its module list
  *   surfaces     src/http/, src/cli/, src/client/                  the server, the commands, the client
  *   adapters     src/adapters/                                     Keyv, boardgame.io: users of the library
+ *   testing      src/testing/                                      the conformance suite (savepoint/testing)
  *
  * docs/architecture.md explains why the floors are cut where they are.
  */
@@ -27,11 +28,12 @@ const floor = {
   cli: '^src/cli/',
   client: '^src/client/',
   adapters: '^src/adapters/',
+  testing: '^src/testing/',
 };
 
 /** The floors below the surfaces, from the bottom up. */
 const stack = ['base', 'storage', 'kit', 'domains', 'composition'];
-const surfaces = [floor.http, floor.cli, floor.client, floor.adapters];
+const surfaces = [floor.http, floor.cli, floor.client, floor.adapters, floor.testing];
 
 /** Every floor above `name`: what it must never import. */
 const above = (name) => [...stack.slice(stack.indexOf(name) + 1).map((next) => floor[next]), ...surfaces];
@@ -118,6 +120,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: floor.adapters },
       to: { path: floor.adapters },
+    },
+    {
+      name: 'conformance-suite-on-top',
+      comment:
+        'The conformance suite tests drivers from the outside, as a third-party author runs it: nothing inside Savepoint imports it, so the library never loads test code.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: floor.testing },
+      to: { path: floor.testing },
     },
   ],
   options: {
