@@ -224,11 +224,15 @@ export class StreamTable {
     return this.#anyExpired.get(now) !== undefined;
   }
 
-  /** Moves buffered events into `events` once there are {@link SETTLE_AT}; call in a write transaction. */
-  settleIfFull(): void {
-    if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return;
+  /**
+   * Moves buffered events into `events` once there are {@link SETTLE_AT}; call in a write
+   * transaction. Returns whether it did (the commit then writes a few thousand pages to the WAL).
+   */
+  settleIfFull(): boolean {
+    if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return false;
     this.#settle.run();
     this.#clearBuffer.run();
+    return true;
   }
 
   #remove(id: number): void {
