@@ -7,7 +7,7 @@ import { MAX_BLOCK_SIZE } from '../../src/drivers/sqlite/board-blocks.js';
 import { prefixUpperBound } from '../../src/drivers/sqlite/key-range.js';
 import { LATEST_SCHEMA_VERSION, migrate, migrations } from '../../src/drivers/sqlite/migrations.js';
 import { openSqliteDriver, type SqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import { SETTLE_AT } from '../../src/drivers/sqlite/stream-table.js';
+import { MAX_BUFFERED_PER_STREAM, SETTLE_AT } from '../../src/drivers/sqlite/stream-table.js';
 import { compareBoardEntries } from '../../src/engine/board-sort-key.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { Change } from '../../src/engine/driver.js';
@@ -358,7 +358,8 @@ describe('stream storage', () => {
     const raw = openRaw();
     const count = (table: string) =>
       (raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    const streams = Array.from({ length: 100 }, (_, i) => `game-${i}`);
+    // Enough streams that none reaches MAX_BUFFERED_PER_STREAM before the buffer holds SETTLE_AT.
+    const streams = Array.from({ length: 1000 }, (_, i) => `game-${i}`);
     const appendRound = (round: number) =>
       store.commit(
         streams.map(
@@ -399,6 +400,32 @@ describe('stream storage', () => {
     ]);
     expect(await store.readStream('game-1')).toEqual([]);
     expect(count('events') + count('recent_events')).toBe((streams.length - 2) * head + 1);
+  });
+
+  it('settles once a stream has more than MAX_BUFFERED_PER_STREAM events buffered, so no read walks more', async () => {
+    const store = openStore(await openDriver());
+    const raw = openRaw();
+    const count = (table: string) =>
+      (raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const append = (stream: string, n: number) =>
+      store.commit([
+        { op: 'append', stream, events: Array.from({ length: n }, (_, i) => ({ type: 'e', data: i })) },
+      ]);
+    await append('other', 1);
+    await append('long', MAX_BUFFERED_PER_STREAM - 1);
+    await append('long', 1);
+    expect(count('recent_events')).toBe(MAX_BUFFERED_PER_STREAM + 1);
+    await append('long', 1);
+    expect(count('recent_events')).toBe(0);
+    expect(count('events')).toBe(MAX_BUFFERED_PER_STREAM + 2);
+    // The count starts again after the settle, and one big append settles at the end of its own batch.
+    await append('long', MAX_BUFFERED_PER_STREAM);
+    expect(count('recent_events')).toBe(MAX_BUFFERED_PER_STREAM);
+    await append('other', MAX_BUFFERED_PER_STREAM * 2);
+    expect(count('recent_events')).toBe(0);
+    const seqs = (await store.readStream('long', { limit: 10_000 })).map((event) => event.seq);
+    expect(seqs).toEqual(Array.from({ length: MAX_BUFFERED_PER_STREAM * 2 + 1 }, (_, i) => i + 1));
+    expect(await store.streamHead('other')).toBe(MAX_BUFFERED_PER_STREAM * 2 + 1);
   });
 
   it('reads exactly each stream after a settle has left links to rowids that are used again', async () => {

@@ -122,6 +122,7 @@ export const migrations: readonly Migration[] = [
         at INTEGER NOT NULL
       );
       ALTER TABLE streams ADD COLUMN recent_last INTEGER;
+      ALTER TABLE streams ADD COLUMN recent_from INTEGER;
     `,
   },
 ];

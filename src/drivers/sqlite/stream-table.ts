@@ -18,6 +18,10 @@
  * Links are never cleared: after a settle empties the buffer (and rowids start again from 1) a
  * link may point at a row that is gone or belongs to another event, so a walk follows a link only
  * to the same stream's previous seq, which is exactly the event it stood for.
+ *
+ * A walk costs about 1 us per event, and a read from a stream's start walks all its buffered
+ * events. So no stream keeps more than {@link MAX_BUFFERED_PER_STREAM} of them: an append that
+ * goes past it settles the buffer at the end of its batch, before any reader sees the longer chain.
  */
 import type Database from 'better-sqlite3';
 import { checkStreamHead } from '../../engine/conditions.js';
@@ -36,6 +40,10 @@ interface StreamRow {
   readonly expires_at: number | null;
   /** Rowid of the stream's newest buffered event; stale (see above) once that event has settled. */
   readonly recent_last: number | null;
+  /** Seq of the stream's oldest buffered event, while `recent_last` is not stale. */
+  readonly recent_from: number | null;
+  /** `head` when `recent_last` is the stream's newest event still in the buffer; otherwise null. */
+  readonly buffered_head: number | null;
 }
 
 interface EventRow {
@@ -88,10 +96,15 @@ export function eventsAfterSql(streamWhere: string): string {
  */
 export const SETTLE_AT = 32_768;
 
+/** Most buffered events one stream may keep between batches (a read walks them; see above). */
+export const MAX_BUFFERED_PER_STREAM = 256;
+
 export class StreamTable {
   readonly #select: Database.Statement<[string], StreamRow>;
   readonly #insert: Database.Statement<[string, number, number | null], number>;
-  readonly #setHead: Database.Statement<[number, number | null, number | null, number]>;
+  readonly #setHead: Database.Statement<[number, number | null, number | null, number | null, number]>;
+  /** Set by an append that took a stream past {@link MAX_BUFFERED_PER_STREAM}: settle at the batch's end. */
+  #settleDue = false;
   readonly #insertEvent: Database.Statement<[number, number, number | null, string, string, number]>;
   readonly #deleteEvents: Database.Statement<[number]>;
   readonly #deleteStream: Database.Statement<[number]>;
@@ -109,13 +122,19 @@ export class StreamTable {
   readonly #anyExpired: Database.Statement<[number], number>;
 
   constructor(db: Database.Database) {
-    this.#select = db.prepare('SELECT id, head, expires_at, recent_last FROM streams WHERE name = ?');
+    // The join (one rowid lookup) tells whether the stream's newest event is still buffered.
+    this.#select = db.prepare(`
+      SELECT s.id, s.head, s.expires_at, s.recent_last, s.recent_from, r.seq AS buffered_head
+      FROM streams s LEFT JOIN recent_events r ON r.id = s.recent_last AND r.stream_id = s.id AND r.seq = s.head
+      WHERE s.name = ?`);
     this.#insert = db
       .prepare<[string, number, number | null], number>(
         'INSERT INTO streams (name, head, expires_at) VALUES (?, ?, ?) RETURNING id',
       )
       .pluck();
-    this.#setHead = db.prepare('UPDATE streams SET head = ?, expires_at = ?, recent_last = ? WHERE id = ?');
+    this.#setHead = db.prepare(
+      'UPDATE streams SET head = ?, expires_at = ?, recent_last = ?, recent_from = ? WHERE id = ?',
+    );
     this.#insertEvent = db.prepare(
       'INSERT INTO recent_events (stream_id, seq, prev, type, data, at) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -181,6 +200,9 @@ export class StreamTable {
     }
     // Each event links to the stream's event before it (a stale link is harmless, see above).
     let prev = live ? existing.recent_last : null;
+    const buffered = live && existing.buffered_head !== null && existing.recent_from !== null;
+    const bufferedFrom = buffered ? (existing.recent_from as number) : head + 1;
+    if (head + count - bufferedFrom + 1 > MAX_BUFFERED_PER_STREAM) this.#settleDue = true;
     const events = new Array<StreamEvent>(count);
     for (let index = 0; index < count; index++) {
       const event = op.events[index] as PreparedAppend['events'][number];
@@ -190,7 +212,7 @@ export class StreamTable {
       );
       events[index] = { seq, type: event.type, data: event.data, at: commit.at };
     }
-    this.#setHead.run(head + count, expiresAt, prev, streamId);
+    this.#setHead.run(head + count, expiresAt, prev, bufferedFrom, streamId);
     return { op: 'append', stream: op.stream, events, firstSeq: head + 1, lastSeq: head + count };
   }
 
@@ -225,11 +247,13 @@ export class StreamTable {
   }
 
   /**
-   * Moves buffered events into `events` once there are {@link SETTLE_AT}; call in a write
-   * transaction. Returns whether it did (the commit then writes a few thousand pages to the WAL).
+   * Moves buffered events into `events` once there are {@link SETTLE_AT}, or once an append has
+   * taken a stream past {@link MAX_BUFFERED_PER_STREAM}; call at the end of a write transaction. Returns whether it did (the commit then writes a few thousand pages to the WAL).
    */
   settleIfFull(): boolean {
-    if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return false;
+    const due = this.#settleDue;
+    this.#settleDue = false;
+    if (!due && (this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return false;
     this.#settle.run();
     this.#clearBuffer.run();
     return true;
