@@ -7,7 +7,7 @@ import { MAX_BLOCK_SIZE } from '../../src/drivers/sqlite/board-blocks.js';
 import { prefixUpperBound } from '../../src/drivers/sqlite/key-range.js';
 import { LATEST_SCHEMA_VERSION, migrate, migrations } from '../../src/drivers/sqlite/migrations.js';
 import { openSqliteDriver, type SqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
-import { SETTLE_AT } from '../../src/drivers/sqlite/stream-table.js';
+import { MAX_BUFFERED_PER_STREAM, SETTLE_AT } from '../../src/drivers/sqlite/stream-table.js';
 import { compareBoardEntries } from '../../src/engine/board-sort-key.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { Change } from '../../src/engine/driver.js';
@@ -85,6 +85,31 @@ describe('opening and migrations', () => {
       .prepare('SELECT version, name FROM savepoint_migrations ORDER BY version')
       .all();
     expect(recorded).toEqual(migrations.map(({ version, name }) => ({ version, name })));
+  });
+
+  it('keeps the buffered events of a database made at migration 3, in order, and appends after them', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    expect(migrate(old, { upTo: 3 })).toBe(3);
+    old.prepare("INSERT INTO streams (id, name, head, expires_at) VALUES (7, 'game', 3, NULL)").run();
+    old
+      .prepare("INSERT INTO events (stream_id, seq, type, data, at) VALUES (7, 1, 'settled', '1', 10)")
+      .run();
+    const buffered = old.prepare(
+      'INSERT INTO recent_events (stream_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
+    );
+    buffered.run(7, 3, 'buffered', '3', 30);
+    buffered.run(7, 2, 'buffered', '2', 20);
+    old.close();
+
+    const store = openStore(await openDriver());
+    await store.commit([{ op: 'append', stream: 'game', events: [{ type: 'new', data: 4 }] }]);
+    expect((await store.readStream('game')).map((event) => [event.seq, event.type, event.data])).toEqual([
+      [1, 'settled', 1],
+      [2, 'buffered', 2],
+      [3, 'buffered', 3],
+      [4, 'new', 4],
+    ]);
   });
 
   it('opens an up-to-date database without writing to it', async () => {
@@ -333,7 +358,8 @@ describe('stream storage', () => {
     const raw = openRaw();
     const count = (table: string) =>
       (raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    const streams = Array.from({ length: 100 }, (_, i) => `game-${i}`);
+    // Enough streams that none reaches MAX_BUFFERED_PER_STREAM before the buffer holds SETTLE_AT.
+    const streams = Array.from({ length: 1000 }, (_, i) => `game-${i}`);
     const appendRound = (round: number) =>
       store.commit(
         streams.map(
@@ -374,6 +400,98 @@ describe('stream storage', () => {
     ]);
     expect(await store.readStream('game-1')).toEqual([]);
     expect(count('events') + count('recent_events')).toBe((streams.length - 2) * head + 1);
+  });
+
+  it('settles once a stream has more than MAX_BUFFERED_PER_STREAM events buffered, so no read walks more', async () => {
+    const store = openStore(await openDriver());
+    const raw = openRaw();
+    const count = (table: string) =>
+      (raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const append = (stream: string, n: number) =>
+      store.commit([
+        { op: 'append', stream, events: Array.from({ length: n }, (_, i) => ({ type: 'e', data: i })) },
+      ]);
+    await append('other', 1);
+    await append('long', MAX_BUFFERED_PER_STREAM - 1);
+    await append('long', 1);
+    expect(count('recent_events')).toBe(MAX_BUFFERED_PER_STREAM + 1);
+    await append('long', 1);
+    expect(count('recent_events')).toBe(0);
+    expect(count('events')).toBe(MAX_BUFFERED_PER_STREAM + 2);
+    // The count starts again after the settle, and one big append settles at the end of its own batch.
+    await append('long', MAX_BUFFERED_PER_STREAM);
+    expect(count('recent_events')).toBe(MAX_BUFFERED_PER_STREAM);
+    await append('other', MAX_BUFFERED_PER_STREAM * 2);
+    expect(count('recent_events')).toBe(0);
+    const seqs = (await store.readStream('long', { limit: 10_000 })).map((event) => event.seq);
+    expect(seqs).toEqual(Array.from({ length: MAX_BUFFERED_PER_STREAM * 2 + 1 }, (_, i) => i + 1));
+    expect(await store.streamHead('other')).toBe(MAX_BUFFERED_PER_STREAM * 2 + 1);
+  });
+
+  it('reads exactly each stream after a settle has left links to rowids that are used again', async () => {
+    const store = openStore(await openDriver());
+    const raw = openRaw();
+    const count = (table: string) =>
+      (raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const events = (n: number, type: string) => Array.from({ length: n }, (_, i) => ({ type, data: i }));
+    const seqs = async (stream: string, after = 0) =>
+      (await store.readStream(stream, { after, limit: 10_000 })).map((event) => [event.seq, event.type]);
+
+    // Before the settle: a, x and d hold rowids 1, 2 and 3; each stream's row links to its own.
+    for (const stream of ['a', 'x', 'd'])
+      await store.commit([{ op: 'append', stream, events: events(1, 'before') }]);
+    const filler = Math.ceil(SETTLE_AT / 10_000) * 10_000;
+    await store.commit(
+      Array.from({ length: filler / 10_000 }, () => ({
+        op: 'append' as const,
+        stream: 'filler',
+        events: events(10_000, 'fill'),
+      })),
+    );
+    expect(count('recent_events')).toBe(0);
+    expect(count('events')).toBe(filler + 3);
+
+    // The buffer starts again at rowid 1. a's stale link names rowid 1, now b's seq 1 (the seq
+    // before a's new one, in another stream); d's names rowid 3, its own new event (a loop);
+    // filler's points past the buffer's end.
+    for (const [stream, type] of [
+      ['b', 'b'],
+      ['a', 'after'],
+      ['d', 'after'],
+      ['filler', 'more'],
+    ] as const)
+      await store.commit([{ op: 'append', stream, events: events(1, type) }]);
+    expect(raw.prepare('SELECT id, seq, prev FROM recent_events ORDER BY id').all()).toEqual([
+      { id: 1, seq: 1, prev: null },
+      { id: 2, seq: 2, prev: 1 },
+      { id: 3, seq: 2, prev: 3 },
+      { id: 4, seq: filler + 1, prev: filler + 3 },
+    ]);
+    await store.commit([{ op: 'append', stream: 'a', events: events(1, 'after') }]);
+
+    expect(await seqs('a')).toEqual([
+      [1, 'before'],
+      [2, 'after'],
+      [3, 'after'],
+    ]);
+    expect(await seqs('a', 2)).toEqual([[3, 'after']]);
+    expect(await seqs('b')).toEqual([[1, 'b']]);
+    expect(await seqs('d')).toEqual([
+      [1, 'before'],
+      [2, 'after'],
+    ]);
+    expect(await seqs('filler', filler - 2)).toEqual([
+      [filler - 1, 'fill'],
+      [filler, 'fill'],
+      [filler + 1, 'more'],
+    ]);
+
+    // Deleting a stream removes its buffered events only.
+    await store.commit([{ op: 'deleteStream', stream: 'a' }]);
+    expect(count('recent_events')).toBe(3);
+    expect(await seqs('b')).toEqual([[1, 'b']]);
+    expect(await seqs('d', 1)).toEqual([[2, 'after']]);
+    expect(await seqs('filler', filler)).toEqual([[filler + 1, 'more']]);
   });
 });
 

@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDriver } from '../../src/drivers/sqlite/sqlite-driver.js';
+import { SETTLE_AT } from '../../src/drivers/sqlite/stream-table.js';
 import { CHECKPOINT_INTERVAL_MS, WORKER_AFTER_BATCHES } from '../../src/drivers/sqlite/wal-checkpointer.js';
 import { Store } from '../../src/engine/store.js';
 
@@ -64,6 +66,36 @@ describe('WAL checkpoints off the event loop', () => {
       await store.close();
     }
     // The worker closed first, so the main connection was the last one and removed the WAL.
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it("leaves a settle's pages to the worker, and the connection checkpoints by itself again afterwards", async () => {
+    const driver = await openSqliteDriver({ path: file });
+    const store = new Store(driver);
+    try {
+      await warmUp(store);
+      expect(driver.connectionSettings().autoCheckpointPages).toBe(1000);
+      const events = Array.from({ length: 10_000 }, (_, i) => ({ type: 'e', data: i }));
+      await store.commit(
+        Array.from({ length: Math.ceil(SETTLE_AT / 10_000) }, (_, i) => ({
+          op: 'append' as const,
+          stream: `s${i}`,
+          events,
+        })),
+      );
+      const raw = new Database(file, { readonly: true });
+      try {
+        expect(raw.prepare('SELECT COUNT(*) AS n FROM recent_events').get()).toEqual({ n: 0 });
+      } finally {
+        raw.close();
+      }
+      expect(driver.connectionSettings().autoCheckpointPages).toBe(1000);
+      expect((await store.readStream('s0', { after: 9_998 })).map((event) => event.seq)).toEqual([
+        9_999, 10_000,
+      ]);
+    } finally {
+      await store.close();
+    }
     expect(fs.existsSync(`${file}-wal`)).toBe(false);
   });
 

@@ -33,6 +33,7 @@ import type { BoardOrder } from '../../engine/types.js';
 import { SavepointError } from '../../errors.js';
 import { BLOCK_SIZE } from './board-blocks.js';
 import { translateSqliteError } from './sqlite-errors.js';
+import { eventsAfterSql } from './stream-table.js';
 
 /** Records per exported page (about; a page ends at the first record past it). */
 const PAGE_RECORDS = 1000;
@@ -99,11 +100,9 @@ function* recordPages(db: Database.Database, now: number): Generator<RecordDump[
     SELECT id, name, head, expires_at AS expiresAt FROM streams
     WHERE name > ? AND (expires_at IS NULL OR expires_at > ?)
     ORDER BY name LIMIT ?`);
-  const events = db.prepare<[{ id: number; after: number; limit: number }], EventRow>(`
-    SELECT seq, type, data AS json, at FROM events WHERE stream_id = @id AND seq > @after
-    UNION ALL
-    SELECT seq, type, data AS json, at FROM recent_events WHERE stream_id = @id AND seq > @after
-    ORDER BY seq LIMIT @limit`);
+  const events = db.prepare<[{ id: number; after: number; limit: number }], EventRow>(
+    eventsAfterSql('id = @id'),
+  );
   const boards = db.prepare<[string, number], BoardRow>(
     'SELECT id, name, sort_order AS "order" FROM boards WHERE name > ? ORDER BY name LIMIT ?',
   );
@@ -244,12 +243,8 @@ class SqliteImport implements ImportTarget {
     if (stream === undefined) return undefined;
     // Appends wait in `recent_events` until they are settled into `events`: a stream may be in both.
     const events = this.#db
-      .prepare<[{ id: number }], EventRow>(`
-        SELECT seq, type, data AS json, at FROM events WHERE stream_id = @id
-        UNION ALL
-        SELECT seq, type, data AS json, at FROM recent_events WHERE stream_id = @id
-        ORDER BY seq`)
-      .all({ id: stream.id });
+      .prepare<[{ id: number; after: number; limit: number }], EventRow>(eventsAfterSql('id = @id'))
+      .all({ id: stream.id, after: 0, limit: -1 });
     return { stream: name, expiresAt: stream.expiresAt, events };
   }
 

@@ -102,6 +102,29 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX recent_events_by_stream ON recent_events (stream_id, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'stream append buffer chained by stream',
+    sql: `
+      -- The buffer's index took its entries in random order: a 100-event group commit dirtied up to
+      -- ~90 of its pages, against 10-12 for everything else it writes. Each buffered event now links
+      -- to its stream's previous one and the stream's row to its newest (stream-table.ts). What the
+      -- old buffer holds is settled first, so the new one starts empty and every link is exact.
+      INSERT INTO events SELECT stream_id, seq, type, data, at FROM recent_events ORDER BY stream_id, seq;
+      DROP TABLE recent_events;
+      CREATE TABLE recent_events (
+        id INTEGER PRIMARY KEY,
+        stream_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        prev INTEGER,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      ALTER TABLE streams ADD COLUMN recent_last INTEGER;
+      ALTER TABLE streams ADD COLUMN recent_from INTEGER;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -85,12 +85,16 @@ export interface SqliteConnectionSettings {
   readonly synchronous: 'off' | 'normal' | 'full' | 'extra';
   readonly busyTimeoutMs: number;
   readonly schemaVersion: number;
+  /** WAL pages at which a commit on this connection checkpoints (SQLite's `wal_autocheckpoint`). */
+  readonly autoCheckpointPages: number;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** Page cache per connection, in KiB (negative means KiB to SQLite): large boards rank without disk reads. */
 const CACHE_KIB = 64 * 1024;
 const SYNCHRONOUS_MODES = ['off', 'normal', 'full', 'extra'] as const;
+/** SQLite's default `wal_autocheckpoint`, which this connection keeps except around a settle's commit. */
+const AUTO_CHECKPOINT_PAGES = 1000;
 
 function closedError(): SavepointError {
   return new SavepointError('STORAGE_UNAVAILABLE', 'The SQLite driver is closed');
@@ -145,6 +149,8 @@ export class SqliteDriver implements Driver {
   readonly #readBoardMember: Database.Transaction<(board: string, member: string) => BoardEntry | undefined>;
   readonly #sweep: Database.Transaction<(now: number, limit: number) => SweepResult>;
   #closed = false;
+  /** Set while a settle's commit runs without this connection's automatic checkpoint. */
+  #checkpointDeferred = false;
   /** Set while `importRecords` writes (on its own connection); commits and sweeps wait for it. */
   #importing: Promise<void> | undefined;
   /** Dropped for good when it cannot be written for a reason other than space. */
@@ -195,7 +201,10 @@ export class SqliteDriver implements Driver {
           outcomes[index] = error;
         }
       }
-      this.#streams.settleIfFull();
+      // A settle's commit writes a few thousand pages to the WAL, past the 1,000 at which SQLite
+      // checkpoints on this connection, inside the commit: copying and syncing them all stalled the
+      // event loop for tens of ms. With the worker running, it copies them within one interval.
+      if (this.#streams.settleIfFull() && this.#checkpointer?.running === true) this.#deferCheckpoint();
     });
     this.#readDocuments = db.transaction((collection: string, keys: readonly string[], now: number) => {
       const found: StoredDocument[] = [];
@@ -274,7 +283,12 @@ export class SqliteDriver implements Driver {
     // Anything that adds data first takes a released reserve back, so that writes never use up the
     // room the next removal will need.
     if (this.#reserve?.held === false && !batch.every(removes)) this.#retakeReserve();
-    const outcomes = this.#apply(batch);
+    let outcomes: Array<CommitResult | SavepointError>;
+    try {
+      outcomes = this.#apply(batch);
+    } finally {
+      if (this.#checkpointDeferred) this.#restoreCheckpoint();
+    }
     // Removals that meet the full disk (the storage-full path deleting old games) are what the
     // reserve is for. A write that meets it keeps the reserve: it is refused, or retried after the
     // sweep, whose own removals release the reserve only if they need it.
@@ -344,6 +358,17 @@ export class SqliteDriver implements Driver {
     } catch (error) {
       throw translateSqliteError(error);
     }
+  }
+
+  /** Turns off this connection's automatic checkpoint until {@link #restoreCheckpoint}, after the commit. */
+  #deferCheckpoint(): void {
+    this.#db.pragma('wal_autocheckpoint = 0');
+    this.#checkpointDeferred = true;
+  }
+
+  #restoreCheckpoint(): void {
+    this.#checkpointDeferred = false;
+    this.#db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   }
 
   /** Gives the reserve's bytes to the database; `true` when there was one to give. */
@@ -461,6 +486,7 @@ export class SqliteDriver implements Driver {
       synchronous: SYNCHRONOUS_MODES[this.#db.pragma('synchronous', { simple: true }) as number] ?? 'off',
       busyTimeoutMs: this.#db.pragma('busy_timeout', { simple: true }) as number,
       schemaVersion: schemaVersion(this.#db),
+      autoCheckpointPages: this.#db.pragma('wal_autocheckpoint', { simple: true }) as number,
     }));
   }
 

@@ -5,10 +5,23 @@
  *
  * Events live in two tables. Appends go to `recent_events`, in arrival order; once it holds
  * {@link SETTLE_AT} events, {@link StreamTable.settleIfFull} moves them all, sorted by stream, into
- * `events`, keyed by `(stream_id, seq)`. A stream's settled events all come before its recent ones,
- * so a read is an ordered merge of two index ranges. Why: a group commit appending to a hundred
- * streams would otherwise rewrite the tail page of each of them, and WAL writes cost a system call
- * per page; settling in bulk writes each stream's tail page once per many events.
+ * `events`, keyed by `(stream_id, seq)`. A stream's settled events all come before its recent ones.
+ * Why: a group commit appending to a hundred streams would otherwise rewrite the tail page of each
+ * of them, and WAL writes cost a system call per page; settling in bulk writes each stream's tail
+ * page once per many events.
+ *
+ * The buffer has no index: an index on `(stream_id, seq)` takes its entries in random order, so a
+ * batch of 100 appends dirtied up to ~90 of its pages, more than everything else together (10–12
+ * pages). Instead each buffered event links to the one before it in its stream (`prev`, a rowid),
+ * and the stream's row names its newest buffered event (`recent_last`), a column the append
+ * updates anyway. A read walks that chain back from the newest event (see {@link eventsAfterSql}).
+ * Links are never cleared: after a settle empties the buffer (and rowids start again from 1) a
+ * link may point at a row that is gone or belongs to another event, so a walk follows a link only
+ * to the same stream's previous seq, which is exactly the event it stood for.
+ *
+ * A walk costs about 1 us per event, and a read from a stream's start walks all its buffered
+ * events. So no stream keeps more than {@link MAX_BUFFERED_PER_STREAM} of them: an append that
+ * goes past it settles the buffer at the end of its batch, before any reader sees the longer chain.
  */
 import type Database from 'better-sqlite3';
 import { checkStreamHead } from '../../engine/conditions.js';
@@ -25,16 +38,55 @@ interface StreamRow {
   readonly id: number;
   readonly head: number;
   readonly expires_at: number | null;
+  /** Rowid of the stream's newest buffered event; stale (see above) once that event has settled. */
+  readonly recent_last: number | null;
+  /** Seq of the stream's oldest buffered event, while `recent_last` is not stale. */
+  readonly recent_from: number | null;
+  /** `head` when `recent_last` is the stream's newest event still in the buffer; otherwise null. */
+  readonly buffered_head: number | null;
 }
 
 interface EventRow {
   readonly seq: number;
   readonly type: string;
-  readonly data: string;
+  readonly json: string;
   readonly at: number;
 }
 
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+
+/**
+ * The buffered events of the stream the CTE `stream(id, last)` holds, newest first, back to seq
+ * `after` + 1: a recursive walk along `prev`, each step one rowid lookup. A step is taken
+ * only to the same stream's previous seq (see the module comment).
+ */
+const bufferedChain = (after: string) => `
+  recent(id, stream_id, prev, seq, type, json, at) AS (
+    SELECT r.id, r.stream_id, r.prev, r.seq, r.type, r.data, r.at
+      FROM stream JOIN recent_events r ON r.id = stream.last
+      WHERE r.stream_id = stream.id AND r.seq > ${after}
+    UNION ALL
+    SELECT r.id, r.stream_id, r.prev, r.seq, r.type, r.data, r.at
+      FROM recent JOIN recent_events r ON r.id = recent.prev
+      WHERE r.stream_id = recent.stream_id AND r.seq = recent.seq - 1 AND r.seq > ${after}
+  )`;
+
+/**
+ * One statement (one snapshot) reading a stream's events with seq > `@after` in seq order, at most
+ * `@limit` (-1: all): its settled events by index range, then its buffered ones by their chain.
+ * `streamWhere` picks the stream's row in `streams` (at most one), e.g. `id = @id`. The columns are
+ * `seq, type, json, at`.
+ */
+export function eventsAfterSql(streamWhere: string): string {
+  return `
+    WITH RECURSIVE
+      stream(id, last) AS (SELECT id, recent_last FROM streams WHERE ${streamWhere}),
+      ${bufferedChain('@after')}
+    SELECT seq, type, data AS json, at FROM events WHERE stream_id = (SELECT id FROM stream) AND seq > @after
+    UNION ALL
+    SELECT seq, type, json, at FROM recent
+    ORDER BY seq LIMIT @limit`;
+}
 
 /**
  * Buffered events that trigger a settle. A larger buffer writes each stream's tail page for more
@@ -44,14 +96,19 @@ const LIVE = '(expires_at IS NULL OR expires_at > ?)';
  */
 export const SETTLE_AT = 32_768;
 
+/** Most buffered events one stream may keep between batches (a read walks them; see above). */
+export const MAX_BUFFERED_PER_STREAM = 256;
+
 export class StreamTable {
   readonly #select: Database.Statement<[string], StreamRow>;
   readonly #insert: Database.Statement<[string, number, number | null], number>;
-  readonly #setHead: Database.Statement<[number, number | null, number]>;
-  readonly #insertEvent: Database.Statement<[number, number, string, string, number]>;
+  readonly #setHead: Database.Statement<[number, number | null, number | null, number | null, number]>;
+  /** Set by an append that took a stream past {@link MAX_BUFFERED_PER_STREAM}: settle at the batch's end. */
+  #settleDue = false;
+  readonly #insertEvent: Database.Statement<[number, number, number | null, string, string, number]>;
   readonly #deleteEvents: Database.Statement<[number]>;
   readonly #deleteStream: Database.Statement<[number]>;
-  readonly #deleteRecentEvents: Database.Statement<[number]>;
+  readonly #deleteRecentEvents: Database.Statement<[{ id: number }]>;
   readonly #readLive: Database.Statement<
     [{ stream: string; now: number; after: number; limit: number }],
     EventRow
@@ -65,28 +122,35 @@ export class StreamTable {
   readonly #anyExpired: Database.Statement<[number], number>;
 
   constructor(db: Database.Database) {
-    this.#select = db.prepare('SELECT id, head, expires_at FROM streams WHERE name = ?');
+    // The join (one rowid lookup) tells whether the stream's newest event is still buffered.
+    this.#select = db.prepare(`
+      SELECT s.id, s.head, s.expires_at, s.recent_last, s.recent_from, r.seq AS buffered_head
+      FROM streams s LEFT JOIN recent_events r ON r.id = s.recent_last AND r.stream_id = s.id AND r.seq = s.head
+      WHERE s.name = ?`);
     this.#insert = db
       .prepare<[string, number, number | null], number>(
         'INSERT INTO streams (name, head, expires_at) VALUES (?, ?, ?) RETURNING id',
       )
       .pluck();
-    this.#setHead = db.prepare('UPDATE streams SET head = ?, expires_at = ? WHERE id = ?');
+    this.#setHead = db.prepare(
+      'UPDATE streams SET head = ?, expires_at = ?, recent_last = ?, recent_from = ? WHERE id = ?',
+    );
     this.#insertEvent = db.prepare(
-      'INSERT INTO recent_events (stream_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO recent_events (stream_id, seq, prev, type, data, at) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.#deleteEvents = db.prepare('DELETE FROM events WHERE stream_id = ?');
-    this.#deleteRecentEvents = db.prepare('DELETE FROM recent_events WHERE stream_id = ?');
+    this.#deleteRecentEvents = db.prepare(`
+      WITH RECURSIVE
+        stream(id, last) AS (SELECT id, recent_last FROM streams WHERE id = @id),
+        ${bufferedChain('0')}
+      DELETE FROM recent_events WHERE id IN (SELECT id FROM recent)`);
     this.#deleteStream = db.prepare('DELETE FROM streams WHERE id = ?');
-    // SQLite merges the two ordered index ranges (MERGE (UNION ALL)); nothing is sorted.
-    this.#readLive = db.prepare(`
-      WITH live AS (SELECT id FROM streams WHERE name = @stream AND (expires_at IS NULL OR expires_at > @now))
-      SELECT seq, type, data, at FROM events WHERE stream_id = (SELECT id FROM live) AND seq > @after
-      UNION ALL
-      SELECT seq, type, data, at FROM recent_events WHERE stream_id = (SELECT id FROM live) AND seq > @after
-      ORDER BY seq LIMIT @limit`);
+    this.#readLive = db.prepare(
+      eventsAfterSql(`name = @stream AND (expires_at IS NULL OR expires_at > @now)`),
+    );
     // Rowids count up from 1 after each settle empties the table, so the largest is the buffer's size.
-    this.#bufferedEvents = db.prepare<[], number | null>('SELECT MAX(rowid) FROM recent_events').pluck();
+    this.#bufferedEvents = db.prepare<[], number | null>('SELECT MAX(id) FROM recent_events').pluck();
+    // The buffer has no index in this order: SQLite sorts it (in memory, a few ms for a full buffer).
     this.#settle = db.prepare(
       'INSERT INTO events SELECT stream_id, seq, type, data, at FROM recent_events ORDER BY stream_id, seq',
     );
@@ -109,7 +173,7 @@ export class StreamTable {
     return this.#readLive.all({ stream, now, after, limit }).map((row) => ({
       seq: row.seq,
       type: row.type,
-      data: parseStoredJson(row.data, `event ${row.seq} of stream ${stream}`),
+      data: parseStoredJson(row.json, `event ${row.seq} of stream ${stream}`),
       at: row.at,
     }));
   }
@@ -133,15 +197,22 @@ export class StreamTable {
     } else {
       streamId = existing.id;
       if (!live) this.#clearEvents(streamId);
-      this.#setHead.run(head + count, expiresAt, streamId);
     }
+    // Each event links to the stream's event before it (a stale link is harmless, see above).
+    let prev = live ? existing.recent_last : null;
+    const buffered = live && existing.buffered_head !== null && existing.recent_from !== null;
+    const bufferedFrom = buffered ? (existing.recent_from as number) : head + 1;
+    if (head + count - bufferedFrom + 1 > MAX_BUFFERED_PER_STREAM) this.#settleDue = true;
     const events = new Array<StreamEvent>(count);
     for (let index = 0; index < count; index++) {
       const event = op.events[index] as PreparedAppend['events'][number];
       const seq = head + index + 1;
-      this.#insertEvent.run(streamId, seq, event.type, event.json, commit.at);
+      prev = Number(
+        this.#insertEvent.run(streamId, seq, prev, event.type, event.json, commit.at).lastInsertRowid,
+      );
       events[index] = { seq, type: event.type, data: event.data, at: commit.at };
     }
+    this.#setHead.run(head + count, expiresAt, prev, bufferedFrom, streamId);
     return { op: 'append', stream: op.stream, events, firstSeq: head + 1, lastSeq: head + count };
   }
 
@@ -175,11 +246,17 @@ export class StreamTable {
     return this.#anyExpired.get(now) !== undefined;
   }
 
-  /** Moves buffered events into `events` once there are {@link SETTLE_AT}; call in a write transaction. */
-  settleIfFull(): void {
-    if ((this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return;
+  /**
+   * Moves buffered events into `events` once there are {@link SETTLE_AT}, or once an append has
+   * taken a stream past {@link MAX_BUFFERED_PER_STREAM}; call at the end of a write transaction. Returns whether it did (the commit then writes a few thousand pages to the WAL).
+   */
+  settleIfFull(): boolean {
+    const due = this.#settleDue;
+    this.#settleDue = false;
+    if (!due && (this.#bufferedEvents.get() ?? 0) < SETTLE_AT) return false;
     this.#settle.run();
     this.#clearBuffer.run();
+    return true;
   }
 
   #remove(id: number): void {
@@ -189,6 +266,6 @@ export class StreamTable {
 
   #clearEvents(id: number): void {
     this.#deleteEvents.run(id);
-    this.#deleteRecentEvents.run(id);
+    this.#deleteRecentEvents.run({ id });
   }
 }

@@ -36,6 +36,11 @@ export class WalCheckpointer {
     this.#file = file;
   }
 
+  /** Whether the worker is copying the WAL now (so the main connection's own checkpoint may wait for it). */
+  get running(): boolean {
+    return this.#worker !== undefined;
+  }
+
   /** Counts a committed batch; starts the worker at the threshold. Cheap enough for every batch. */
   committed(): void {
     if (this.#worker !== undefined || this.#stopped) return;
