@@ -32,7 +32,7 @@ function chunkBySize<T>(rows: readonly T[], size: (row: T) => number): T[][] {
 }
 
 /** A statement of the pipeline: started in order, awaited together. */
-interface Statement extends PromiseLike<unknown> {
+export interface Statement extends PromiseLike<unknown> {
   execute(): unknown;
 }
 
@@ -199,14 +199,18 @@ function boardStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement[] 
 /**
  * Writes everything the plan changed, sends the change notifications (`payloads`) on `channel` in
  * the same transaction (so other instances hear exactly the committed changes), and commits.
+ * `leading` statements (not started yet) go first in the same pipeline: a guessed batch sends its
+ * BEGIN and its checks there (see `guessed-batch.ts`).
  */
 export async function writeAndCommit(
   tx: Sql,
   tables: Tables,
   plan: BatchPlan,
   notification: { readonly channel: string; readonly payloads: readonly string[] },
+  leading: readonly Statement[] = [],
 ): Promise<void> {
   const statements: Statement[] = [
+    ...leading,
     ...documentStatements(tx, tables, plan),
     ...streamStatements(tx, tables, plan),
     ...boardStatements(tx, tables, plan),

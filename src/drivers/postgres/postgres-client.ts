@@ -71,6 +71,8 @@ export interface Tables {
   readonly boards: Identifier;
   readonly entries: Identifier;
   readonly blocks: Identifier;
+  /** The function that fails a guessed batch whose rows changed (`guessed-batch.ts`). */
+  readonly expectRowsUnchanged: Identifier;
   /** The id sequences of `streams` and `boards`, as `nextval` takes them. */
   readonly sequences: { readonly streams: string; readonly boards: string };
 }
@@ -86,6 +88,7 @@ export function tablesOf(sql: Sql, schema: string, sequences: Tables['sequences'
     boards: table('boards'),
     entries: table('board_entries'),
     blocks: table('board_blocks'),
+    expectRowsUnchanged: table('expect_rows_unchanged'),
     sequences,
   };
 }
