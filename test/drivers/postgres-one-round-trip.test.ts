@@ -116,6 +116,28 @@ describe.skipIf(!available)('postgres driver: one round trip per batch on rows s
     expect(events.at(-1)).toMatchObject({ type: 'move', data: { move: 6 } });
   });
 
+  it('a batch that drops a stream it saw goes in one pipelined transaction (one round trip)', async () => {
+    const { store, counted } = await open(freshSchema());
+    const seen = async (stream: string) => {
+      await store.commit([{ op: 'append', stream, events: [{ type: 'a' }] }]);
+      await store.commit([{ op: 'append', stream, events: [{ type: 'b' }], expectedHead: 1 }]);
+    };
+    await seen('first');
+    await seen('second');
+    // The first one prepares the pipeline's statements on this connection.
+    await store.commit([{ op: 'deleteStream', stream: 'first' }]);
+    let dropped: Awaited<ReturnType<Store['commit']>> | undefined;
+    const wire = await counted(async () => {
+      dropped = await store.commit([{ op: 'deleteStream', stream: 'second' }]);
+    });
+    expect(dropped?.results[0]).toEqual({ op: 'deleteStream', deleted: true });
+    expect(await store.readStream('second')).toEqual([]);
+    expect(await store.streamHead('second')).toBe(0);
+    const again = await store.commit([{ op: 'append', stream: 'second', events: [{ type: 'c' }] }]);
+    expect(again.results[0]).toMatchObject({ firstSeq: 1, lastSeq: 1 });
+    expect(wire.roundTrips).toBe(1);
+  });
+
   it('a failed condition fails with the same code and writes nothing, while its neighbours apply, in one round trip', async () => {
     const { store, counted } = await open(freshSchema());
     await store.commit([{ op: 'put', collection: 'games', key: 'g', value: { move: 0 } }]);
@@ -142,7 +164,9 @@ describe.skipIf(!available)('postgres driver: one round trip per batch on rows s
     expect((await store.get('games', 'g'))?.version).toBe(4);
     expect((await store.get('history', 'g'))?.value).toEqual({ moves: [1, 2, 3] });
     expect((await store.readStream('game')).map((event) => event.seq)).toEqual([1, 2, 3, 4]);
-    // A lone failing commit: nothing written, same code, still one round trip.
+    // A lone failing commit: nothing written, same code, still one round trip (once its statement,
+    // which has no writes, is prepared).
+    await expectCode(store.commit(gameAction(4, 98, 4)), 'VERSION_CONFLICT');
     const lone = await counted(() => expectCode(store.commit(gameAction(4, 99, 4)), 'VERSION_CONFLICT'));
     expect(lone.roundTrips).toBe(1);
     expect((await store.get('games', 'g'))?.version).toBe(4);
@@ -163,22 +187,27 @@ describe.skipIf(!available)('postgres driver: one round trip per batch on rows s
     ]);
     await mine.commit(patch(1));
     expect((await counted(() => mine.commit(patch(1)))).roundTrips).toBe(1);
-    // Nobody listens, so `mine` is not told: it still sees version 3, { n: 3 }.
+    // Nobody listens, so `mine` is not told: it still sees version 3, { n: 3 }. The guess fails its
+    // check (one round trip, nothing written), then the batch runs the usual way (two more). Twice:
+    // the first time prepares the usual path's UPDATE on this connection.
     await theirs.commit(patch(5));
-    // The guess fails its check (one round trip, nothing written), then the usual two.
+    expect((await mine.commit(patch(1))).results[0]).toMatchObject({
+      document: { value: { n: 9 }, version: 5 },
+    });
+    await theirs.commit(patch(5));
     let patched: Awaited<ReturnType<Store['commit']>> | undefined;
     const caught = await counted(async () => {
       patched = await mine.commit(patch(1));
     });
     expect(caught.roundTrips).toBe(3);
-    expect(patched?.results[0]).toMatchObject({ document: { value: { n: 9 }, version: 5 } });
+    expect(patched?.results[0]).toMatchObject({ document: { value: { n: 15 }, version: 7 } });
 
     await theirs.commit([
-      { op: 'put', collection: 'c', key: 'doc', value: { n: 10 }, expectedVersion: 5 },
+      { op: 'put', collection: 'c', key: 'doc', value: { n: 10 }, expectedVersion: 7 },
       { op: 'append', stream: 's', events: [{ type: 'b' }], expectedHead: 1 },
     ]);
     await expectCode(
-      mine.commit([{ op: 'put', collection: 'c', key: 'doc', value: 'old', expectedVersion: 5 }]),
+      mine.commit([{ op: 'put', collection: 'c', key: 'doc', value: 'old', expectedVersion: 7 }]),
       'VERSION_CONFLICT',
     );
     await theirs.commit([{ op: 'append', stream: 's', events: [{ type: 'c' }] }]);
@@ -189,7 +218,7 @@ describe.skipIf(!available)('postgres driver: one round trip per batch on rows s
     // Deleted behind its back ...
     await theirs.commit([{ op: 'delete', collection: 'c', key: 'doc' }]);
     await expectCode(
-      mine.commit([{ op: 'put', collection: 'c', key: 'doc', value: 'x', expectedVersion: 6 }]),
+      mine.commit([{ op: 'put', collection: 'c', key: 'doc', value: 'x', expectedVersion: 8 }]),
       'VERSION_CONFLICT',
     );
     // ... and created again where it last saw nothing.

@@ -44,7 +44,7 @@ import { applyBlindPuts, blindChanges, blindPutsOf } from './blind-puts.js';
 import { readBoardMember, readBoardRange } from './board-reads.js';
 import { channelFor, ExternalChangeFeed, encodeChanges } from './change-notifier.js';
 import * as dump from './dump.js';
-import { checkStatements, type Guess, guessBatch } from './guessed-batch.js';
+import { checkStatements, guessBatch, singleStatement } from './guessed-batch.js';
 import { migrate, ROWS_CHANGED_STATE } from './migrations.js';
 import { createClient, type Sql, type Tables, tablesOf } from './postgres-client.js';
 import {
@@ -321,7 +321,7 @@ class PostgresDriver implements Driver {
           this.#rememberPuts(batch, outcomes);
           return outcomes;
         }
-        return await this.#inTransaction((tx) => this.#commitBatch(tx, batch, targets as BatchTargets));
+        return await this.#commitBatch(batch, targets as BatchTargets);
       } catch (error) {
         // Whatever happened, what this instance knew of these rows may be wrong now.
         this.#forget(batch);
@@ -361,42 +361,58 @@ class PostgresDriver implements Driver {
     }
   }
 
-  /** One round trip when every row has an image and none changed since; else the usual two. */
+  /**
+   * One round trip when every row has an image and none changed since (one statement, or one
+   * pipelined transaction when the batch empties streams); else the usual two.
+   */
   async #commitBatch(
-    tx: Sql,
     batch: readonly PreparedCommit[],
     targets: BatchTargets,
   ): Promise<Array<CommitResult | SavepointError>> {
     const guess = guessBatch(targets, this.#images);
     if (guess !== undefined) {
-      const outcomes = await this.#commitGuessed(tx, batch, targets, guess);
-      if (outcomes !== undefined) return outcomes;
+      const plan = planBatch(batch, targets, guess.state);
+      const notification = this.#notification(batch, plan.changes);
+      const single = singleStatement(this.#sql, this.#tables, guess, plan, notification);
+      if (single !== undefined) {
+        if (await this.#unlessRowsChanged(batch, single)) {
+          this.#remember(plan.images);
+          return plan.outcomes;
+        }
+      } else {
+        return this.#inTransaction(async (tx) => {
+          const leading = [tx`BEGIN`, ...checkStatements(tx, this.#tables, guess)];
+          // A pipelined COMMIT ends the transaction, rolled back when a check raised; what runs
+          // next on `tx` (the usual path) queues behind it.
+          if (
+            await this.#unlessRowsChanged(
+              batch,
+              writeAndCommit(tx, this.#tables, plan, notification, leading),
+            )
+          ) {
+            this.#remember(plan.images);
+            return plan.outcomes;
+          }
+          return this.#planAndWrite(tx, batch, targets);
+        });
+      }
     }
-    return this.#planAndWrite(tx, batch, targets);
+    return this.#inTransaction((tx) => this.#planAndWrite(tx, batch, targets));
   }
 
-  /**
-   * BEGIN, the checks, the writes, NOTIFY and COMMIT in one pipeline (see `guessed-batch.ts`).
-   * `undefined` when the rows were not as guessed: then nothing was written, and the transaction
-   * has ended (its pipelined COMMIT rolled it back) before anything else runs on `tx`.
-   */
-  async #commitGuessed(
-    tx: Sql,
+  /** Awaits a guessed batch: false, with the images forgotten, when its check found the rows changed. */
+  async #unlessRowsChanged(
     batch: readonly PreparedCommit[],
-    targets: BatchTargets,
-    guess: Guess,
-  ): Promise<Array<CommitResult | SavepointError> | undefined> {
-    const plan = planBatch(batch, targets, guess.state);
-    const leading = [tx`BEGIN`, ...checkStatements(tx, this.#tables, guess)];
+    written: PromiseLike<unknown>,
+  ): Promise<boolean> {
     try {
-      await writeAndCommit(tx, this.#tables, plan, this.#notification(batch, plan.changes), leading);
+      await written;
+      return true;
     } catch (error) {
       if (sqlStateOf(error) !== ROWS_CHANGED_STATE) throw error;
       this.#forget(batch);
-      return undefined;
+      return false;
     }
-    this.#remember(plan.images);
-    return plan.outcomes;
   }
 
   /** Round trip 1: BEGIN and the locking loads. Round trip 2: the writes, NOTIFY and COMMIT. */
