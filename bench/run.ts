@@ -20,6 +20,7 @@ import { benchGames } from './games/games.js';
 import { benchGameHistory } from './games/history.js';
 import { benchGamesOpenLoop } from './games/open-loop.js';
 import { benchHttp } from './http/http.js';
+import { benchGamesVsBgioPostgres } from './postgres/games-vs-bgio.js';
 import { benchPostgresCommits } from './postgres/postgres.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
@@ -48,6 +49,7 @@ const groups: Record<string, () => Promise<void>> = {
     await benchLeaderboards(scale);
   },
   postgres: () => benchPostgresCommits(scale),
+  'postgres-games': () => benchGamesVsBgioPostgres(scale),
   cache: () => benchRedisCache(scale),
   keyv: () => benchKeyv(n(1_000)),
   'boardgame.io': () => benchBoardgameIo(Math.max(10, Math.round(200 * scale))),

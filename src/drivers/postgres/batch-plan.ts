@@ -27,11 +27,13 @@ import { decideScore } from '../../engine/scoring.js';
 import type { BoardOrder, CommitResult, OpResult, StreamEvent } from '../../engine/types.js';
 import { notFound, SavepointError, toSavepointError, versionConflict } from '../../errors.js';
 import {
+  type BatchImages,
   type BatchPlan,
   type BatchTargets,
   type BoardRowWrite,
   type BoardWrites,
   type ChangeRef,
+  type DocumentImageEntry,
   type DocumentWrite,
   type DocumentWrites,
   documentKey,
@@ -39,6 +41,7 @@ import {
   type LoadedBoard,
   type LoadedEntry,
   type LoadedState,
+  type StreamImageEntry,
   type StreamRowWrite,
   type StreamWrites,
 } from './batch-types.js';
@@ -553,6 +556,29 @@ class BatchPlanner {
     return writes;
   }
 
+  /** Every target document and stream as the batch leaves it (see `row-images.ts`). */
+  images(): BatchImages {
+    const documents: DocumentImageEntry[] = [];
+    for (const slot of this.#documents.values()) {
+      const current = slot.current;
+      documents.push({
+        collection: slot.collection,
+        key: slot.key,
+        image: current === null ? null : { collection: slot.collection, key: slot.key, ...current },
+      });
+    }
+    const streams: StreamImageEntry[] = [];
+    for (const slot of this.#streams.values()) {
+      streams.push({
+        name: slot.name,
+        image: slot.exists
+          ? { name: slot.name, id: slot.id, head: slot.head, expiresAt: slot.expiresAt }
+          : null,
+      });
+    }
+    return { documents, streams };
+  }
+
   boardWrites(): BoardWrites {
     const writes: BoardWrites = {
       inserts: [],
@@ -637,5 +663,6 @@ export function planBatch(
     streams: planner.streamWrites(),
     boards: planner.boardWrites(),
     changes: planner.changes,
+    images: planner.images(),
   };
 }

@@ -181,6 +181,23 @@ export type ChangeRef =
   | { readonly kind: 'streamDeleted'; readonly stream: string }
   | { readonly kind: 'board'; readonly board: string };
 
+/** The target rows as a batch leaves them: `null` when no row is left (document) or the stream is gone. */
+export interface BatchImages {
+  readonly documents: ReadonlyArray<DocumentImageEntry>;
+  readonly streams: ReadonlyArray<StreamImageEntry>;
+}
+
+export interface DocumentImageEntry {
+  readonly collection: string;
+  readonly key: string;
+  readonly image: LoadedDocument | null;
+}
+
+export interface StreamImageEntry {
+  readonly name: string;
+  readonly image: LoadedStream | null;
+}
+
 /** The outcome of planning: per-commit results, and the writes of the commits that applied. */
 export interface BatchPlan {
   /** One per commit, in order. */
@@ -189,4 +206,6 @@ export interface BatchPlan {
   readonly streams: StreamWrites;
   readonly boards: BoardWrites;
   readonly changes: ChangeRef[];
+  /** What the batch leaves behind, kept as hints for the next batch on the same rows. */
+  readonly images: BatchImages;
 }

@@ -3,6 +3,7 @@
  * pipelined together with the COMMIT, so that a batch costs two round trips (load, then write)
  * however many commits it holds. Only a board block that needs splitting or merging adds one.
  */
+import type postgres from 'postgres';
 import type { BatchPlan } from './batch-types.js';
 import { applyBlockDeltas, maintainBlocks } from './board-blocks.js';
 import type { Sql, Tables } from './postgres-client.js';
@@ -31,12 +32,29 @@ function chunkBySize<T>(rows: readonly T[], size: (row: T) => number): T[][] {
   return chunks;
 }
 
+/**
+ * What makes a write wait for a guard: `and` ends a WHERE clause, `where` is one (for an INSERT
+ * from unnest). Empty in a pipeline, where statements run in order anyway; inside one statement
+ * (`guessed-batch.ts`), a reference to the guard's result, so no row is written before it passed.
+ */
+export interface WriteGate {
+  readonly and: postgres.Fragment;
+  readonly where: postgres.Fragment;
+}
+
+const ungated = (tx: Sql): WriteGate => ({ and: tx``, where: tx`` });
+
 /** A statement of the pipeline: started in order, awaited together. */
-interface Statement extends PromiseLike<unknown> {
+export interface Statement extends PromiseLike<unknown> {
   execute(): unknown;
 }
 
-function documentStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement[] {
+export function documentStatements(
+  tx: Sql,
+  tables: Tables,
+  plan: BatchPlan,
+  gate: WriteGate = ungated(tx),
+): Statement[] {
   const { deletes, updates, inserts } = plan.documents;
   const statements: Statement[] = [];
   if (deletes.length > 0) {
@@ -44,7 +62,7 @@ function documentStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement
       DELETE FROM ${tables.documents} d
       USING unnest(${deletes.map((d) => d.collection)}::text[], ${deletes.map((d) => d.key)}::text[])
         AS u(collection, key)
-      WHERE d.collection = u.collection AND d.key = u.key`);
+      WHERE d.collection = u.collection AND d.key = u.key ${gate.and}`);
   }
   for (const chunk of chunkBySize(updates, (row) => row.json.length)) {
     statements.push(tx`
@@ -60,7 +78,7 @@ function documentStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement
         ${chunk.map((r) => r.updatedAt)}::float8[],
         ${chunk.map((r) => r.expiresAt)}::float8[]
       ) AS u(collection, key, value, version, created_at, updated_at, expires_at)
-      WHERE d.collection = u.collection AND d.key = u.key`);
+      WHERE d.collection = u.collection AND d.key = u.key ${gate.and}`);
   }
   // A plain INSERT, in key order: a key another batch inserted first fails with 23505 (retry).
   for (const chunk of chunkBySize(inserts, (row) => row.json.length)) {
@@ -75,12 +93,18 @@ function documentStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement
         ${chunk.map((r) => r.createdAt)}::float8[],
         ${chunk.map((r) => r.updatedAt)}::float8[],
         ${chunk.map((r) => r.expiresAt)}::float8[]
-      ) AS u(collection, key, value, version, created_at, updated_at, expires_at)`);
+      ) AS u(collection, key, value, version, created_at, updated_at, expires_at)
+      ${gate.where}`);
   }
   return statements;
 }
 
-function streamStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement[] {
+export function streamStatements(
+  tx: Sql,
+  tables: Tables,
+  plan: BatchPlan,
+  gate: WriteGate = ungated(tx),
+): Statement[] {
   const { inserts, clears, drops, updates, events } = plan.streams;
   const statements: Statement[] = [];
   // A plain INSERT, in name order: a stream another batch created first fails with 23505 (retry).
@@ -110,7 +134,7 @@ function streamStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement[]
         ${updates.map((s) => s.head)}::int8[],
         ${updates.map((s) => s.expiresAt)}::float8[]
       ) AS u(id, head, expires_at)
-      WHERE s.id = u.id`);
+      WHERE s.id = u.id ${gate.and}`);
   }
   for (const chunk of chunkBySize(events, (event) => event.json.length + event.type.length)) {
     statements.push(tx`
@@ -122,7 +146,8 @@ function streamStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement[]
         ${chunk.map((e) => e.type)}::text[],
         ${chunk.map((e) => e.json)}::text[],
         ${chunk.map((e) => e.at)}::float8[]
-      ) AS u(stream_id, seq, type, data, at)`);
+      ) AS u(stream_id, seq, type, data, at)
+      ${gate.where}`);
   }
   return statements;
 }
@@ -199,14 +224,18 @@ function boardStatements(tx: Sql, tables: Tables, plan: BatchPlan): Statement[] 
 /**
  * Writes everything the plan changed, sends the change notifications (`payloads`) on `channel` in
  * the same transaction (so other instances hear exactly the committed changes), and commits.
+ * `leading` statements (not started yet) go first in the same pipeline: a guessed batch sends its
+ * BEGIN and its checks there (see `guessed-batch.ts`).
  */
 export async function writeAndCommit(
   tx: Sql,
   tables: Tables,
   plan: BatchPlan,
   notification: { readonly channel: string; readonly payloads: readonly string[] },
+  leading: readonly Statement[] = [],
 ): Promise<void> {
   const statements: Statement[] = [
+    ...leading,
     ...documentStatements(tx, tables, plan),
     ...streamStatements(tx, tables, plan),
     ...boardStatements(tx, tables, plan),

@@ -180,6 +180,26 @@ async function resolve(reader: ChangeReader, payload: WirePayload): Promise<Chan
   return changes;
 }
 
+/** The references of a payload, or `undefined` when it says anything may have changed. */
+function refsOf(payload: WirePayload): ChangeRef[] | undefined {
+  if (payload.u === 1 || payload.c === undefined) return undefined;
+  return payload.c.map((ref): ChangeRef => {
+    switch (ref[0]) {
+      case 'd':
+        return { kind: 'document', collection: ref[1], key: ref[2] };
+      case 's':
+        return { kind: 'stream', stream: ref[1], firstSeq: ref[2], lastSeq: ref[3] };
+      case 'x':
+        return { kind: 'streamDeleted', stream: ref[1] };
+      default:
+        return { kind: 'board', board: ref[1] };
+    }
+  });
+}
+
+/** Told at once, before any read-back, what another instance changed (`undefined`: maybe anything). */
+export type ForeignChangeHook = (changes: readonly ChangeRef[] | undefined) => void;
+
 const RETRY_LISTEN_MS = 1000;
 
 /**
@@ -192,6 +212,7 @@ export class ExternalChangeFeed {
   readonly #channel: string;
   readonly #instanceId: string;
   readonly #reader: ChangeReader;
+  readonly #heard: ForeignChangeHook;
   readonly #listeners = new Set<ExternalChangeListener>();
   #listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -199,11 +220,18 @@ export class ExternalChangeFeed {
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(sql: Sql, channel: string, instanceId: string, reader: ChangeReader) {
+  constructor(
+    sql: Sql,
+    channel: string,
+    instanceId: string,
+    reader: ChangeReader,
+    heard: ForeignChangeHook = () => {},
+  ) {
     this.#sql = sql;
     this.#channel = channel;
     this.#instanceId = instanceId;
     this.#reader = reader;
+    this.#heard = heard;
   }
 
   subscribe(listener: ExternalChangeListener): () => void {
@@ -235,7 +263,10 @@ export class ExternalChangeFeed {
         (payload) => this.#receive(payload),
         () => {
           // Called on every (re)connect; after the first, notifications may have been missed.
-          if (connections++ > 0) this.#emit([{ kind: 'unknown' }]);
+          if (connections++ > 0) {
+            this.#heard(undefined);
+            this.#emit([{ kind: 'unknown' }]);
+          }
         },
       )
       .then(
@@ -268,6 +299,7 @@ export class ExternalChangeFeed {
   #receive(text: string): void {
     const payload = decode(text);
     if (payload === undefined || payload.i === this.#instanceId) return;
+    this.#heard(refsOf(payload));
     this.#queue = this.#queue.then(async () => {
       if (this.#closed || this.#listeners.size === 0) return;
       let changes: Change[];

@@ -90,7 +90,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'a check that fails a pipelined batch whose rows changed',
+    // Raises, so that PostgreSQL skips the rest of the pipelined transaction and COMMIT rolls it
+    // back: see `guessed-batch.ts`. A custom SQLSTATE, so the driver tells it from every other error.
+    sql: `
+      CREATE FUNCTION expect_rows_unchanged(unchanged boolean) RETURNS boolean
+      LANGUAGE plpgsql AS $$
+      BEGIN
+        IF unchanged IS NOT TRUE THEN
+          RAISE EXCEPTION 'rows changed since this instance last saw them' USING ERRCODE = 'SP001';
+        END IF;
+        RETURN true;
+      END
+      $$;
+    `,
+  },
 ];
+
+/** The SQLSTATE of `expect_rows_unchanged`, raised when a guessed batch guessed wrong. */
+export const ROWS_CHANGED_STATE = 'SP001';
 
 /** The newest schema version this build knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -1,4 +1,5 @@
 /** The postgres.js client as the driver configures it, and the schema-qualified table names. */
+import { connect, type Socket } from 'node:net';
 import postgres from 'postgres';
 
 /**
@@ -11,6 +12,31 @@ const int8AsNumber = {
   serialize: (value: number): string => String(value),
   parse: (raw: string): number => Number(raw),
 } satisfies postgres.PostgresType<number>;
+
+/** Where postgres.js asks its socket factory to connect (its parsed options). */
+interface SocketTarget {
+  readonly host: readonly string[];
+  readonly port: readonly number[];
+  /** A Unix socket path, when the host names a directory. */
+  readonly path: string | false | undefined;
+}
+
+/**
+ * TCP sockets with Nagle's algorithm off. postgres.js writes a pipeline at once up to its first
+ * kilobyte and the rest on the next tick; with Nagle on, the kernel holds that rest until the server
+ * acknowledges the first part, which it does with its first answer: a pipelined batch larger than
+ * 1 KB (a game action with its state) paid a hidden round trip. postgres.js itself leaves Nagle on
+ * and offers no switch, only this factory (its connect timeout, TLS and keepalive still apply).
+ * Hosts of a multi-host URL are tried in turn, one per new connection, as postgres.js does.
+ */
+function socketsWithoutNagle(): (target: SocketTarget) => Socket {
+  let next = 0;
+  return ({ host, port, path }) => {
+    if (typeof path === 'string' && path !== '') return connect({ path });
+    const index = next++ % host.length;
+    return connect({ host: host[index], port: port[index] ?? port[0] ?? 5432, noDelay: true });
+  };
+}
 
 /** The pool, or one connection reserved from it (which runs a batch's transaction). */
 export type Sql = postgres.Sql<{ int8: number }>;
@@ -25,6 +51,8 @@ export function createClient(url: string, poolSize: number, applicationName = 's
     // NOTICEs ("schema already exists, skipping") are chatter, not errors.
     onnotice: () => {},
     connect_timeout: 10,
+    // Documented by postgres.js ("Custom socket") but missing from its type declarations.
+    ...({ socket: socketsWithoutNagle() } as object),
     connection: {
       application_name: applicationName,
       // A batch's transaction is never idle for long (planning takes milliseconds); if a process
@@ -43,6 +71,8 @@ export interface Tables {
   readonly boards: Identifier;
   readonly entries: Identifier;
   readonly blocks: Identifier;
+  /** The function that fails a guessed batch whose rows changed (`guessed-batch.ts`). */
+  readonly expectRowsUnchanged: Identifier;
   /** The id sequences of `streams` and `boards`, as `nextval` takes them. */
   readonly sequences: { readonly streams: string; readonly boards: string };
 }
@@ -58,6 +88,7 @@ export function tablesOf(sql: Sql, schema: string, sequences: Tables['sequences'
     boards: table('boards'),
     entries: table('board_entries'),
     blocks: table('board_blocks'),
+    expectRowsUnchanged: table('expect_rows_unchanged'),
     sequences,
   };
 }

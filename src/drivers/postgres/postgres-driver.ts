@@ -5,7 +5,9 @@
  * - A pool; one transaction per batch (group commit). The batch locks the rows it touches, plans
  *   every commit in memory (a failing commit leaves no trace, its neighbours apply), then writes
  *   with set-based statements: see `batch-plan.ts` for why this replaces a SAVEPOINT per commit.
- *   Two round trips per batch; one for a batch of unconditional puts (`blind-puts.ts`).
+ *   Two round trips per batch; one for a batch of unconditional puts (`blind-puts.ts`), and one for
+ *   a batch whose rows this instance has seen last (`guessed-batch.ts`, `row-images.ts`): a game
+ *   action on a game this instance serves.
  * - Deadlocks, serialization failures and first-insert races retry the whole batch, with jitter.
  * - Every batch NOTIFYs its changes, so other instances' `onExternalChange` listeners hear them.
  * - Migrations run at open under an advisory lock (`migrations.ts`).
@@ -36,17 +38,25 @@ import type {
 import { SavepointError } from '../../errors.js';
 import { loadBatchState, targetsOf } from './batch-load.js';
 import { planBatch } from './batch-plan.js';
-import type { BatchTargets, ChangeRef } from './batch-types.js';
+import type { BatchImages, BatchTargets, ChangeRef } from './batch-types.js';
 import { writeAndCommit } from './batch-write.js';
 import { applyBlindPuts, blindChanges, blindPutsOf } from './blind-puts.js';
 import { readBoardMember, readBoardRange } from './board-reads.js';
 import { channelFor, ExternalChangeFeed, encodeChanges } from './change-notifier.js';
 import * as dump from './dump.js';
-import { migrate } from './migrations.js';
+import { checkStatements, guessBatch, singleStatement } from './guessed-batch.js';
+import { migrate, ROWS_CHANGED_STATE } from './migrations.js';
 import { createClient, type Sql, type Tables, tablesOf } from './postgres-client.js';
-import { isConnectionLost, isDataError, isRetryable, translatePostgresError } from './postgres-errors.js';
+import {
+  isConnectionLost,
+  isDataError,
+  isRetryable,
+  sqlStateOf,
+  translatePostgresError,
+} from './postgres-errors.js';
 import { type PostgresDriverOptions, resolvePostgresOptions } from './postgres-options.js';
 import { prefixUpperBound } from './prefix-range.js';
+import { RowImages } from './row-images.js';
 import { PostgresStoreLock } from './store-lock.js';
 
 export type { PostgresDriverOptions } from './postgres-options.js';
@@ -88,6 +98,19 @@ interface CollectionCountRow {
   readonly count: number;
 }
 
+/** A read row as a hint for the next batch on it (`row-images.ts`). */
+function imageOf(collection: string, row: DocumentRow) {
+  return {
+    collection,
+    key: row.key,
+    json: row.json,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    expiresAt: row.expiresAt,
+  };
+}
+
 function toDocument(collection: string, row: DocumentRow): StoredDocument {
   return {
     collection,
@@ -121,6 +144,8 @@ class PostgresDriver implements Driver {
   readonly #instanceId = randomUUID();
   readonly #feed: ExternalChangeFeed;
   readonly #lock: PostgresStoreLock;
+  /** The rows this instance saw last, so that a batch on them can go in one round trip. */
+  readonly #images = new RowImages();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -130,7 +155,10 @@ class PostgresDriver implements Driver {
     this.#tables = tables;
     this.#channel = channelFor(schema);
     this.#notify = notify;
-    this.#feed = new ExternalChangeFeed(sql, this.#channel, this.#instanceId, this);
+    this.#feed = new ExternalChangeFeed(sql, this.#channel, this.#instanceId, this, (changes) => {
+      if (changes === undefined) this.#images.clear();
+      else this.#images.forgetChanged(changes);
+    });
   }
 
   /** Runs a read, translating client errors; refuses once closed. */
@@ -152,7 +180,9 @@ class PostgresDriver implements Driver {
                updated_at AS "updatedAt", expires_at AS "expiresAt"
         FROM ${this.#tables.documents}
         WHERE collection = ${collection} AND key = ${key} AND (expires_at IS NULL OR expires_at > ${now})`;
-      return row === undefined ? undefined : toDocument(collection, row);
+      if (row === undefined) return undefined;
+      this.#images.rememberDocument(collection, key, imageOf(collection, row));
+      return toDocument(collection, row);
     });
   }
 
@@ -170,7 +200,9 @@ class PostgresDriver implements Driver {
       const found: StoredDocument[] = [];
       for (const key of unique) {
         const row = byKey.get(key);
-        if (row !== undefined) found.push(toDocument(collection, row));
+        if (row === undefined) continue;
+        this.#images.rememberDocument(collection, key, imageOf(collection, row));
+        found.push(toDocument(collection, row));
       }
       return found;
     });
@@ -285,10 +317,14 @@ class PostgresDriver implements Driver {
       try {
         if (blindPuts !== undefined) {
           const notification = this.#notification(batch, blindChanges(blindPuts));
-          return await applyBlindPuts(this.#sql, this.#tables, batch, notification);
+          const outcomes = await applyBlindPuts(this.#sql, this.#tables, batch, notification);
+          this.#rememberPuts(batch, outcomes);
+          return outcomes;
         }
-        return await this.#inTransaction((tx) => this.#planAndWrite(tx, batch, targets as BatchTargets));
+        return await this.#commitBatch(batch, targets as BatchTargets);
       } catch (error) {
+        // Whatever happened, what this instance knew of these rows may be wrong now.
+        this.#forget(batch);
         if (isRetryable(error) && attempt < MAX_BATCH_ATTEMPTS && !this.#closed) {
           await backoff(attempt);
           continue;
@@ -325,6 +361,60 @@ class PostgresDriver implements Driver {
     }
   }
 
+  /**
+   * One round trip when every row has an image and none changed since (one statement, or one
+   * pipelined transaction when the batch empties streams); else the usual two.
+   */
+  async #commitBatch(
+    batch: readonly PreparedCommit[],
+    targets: BatchTargets,
+  ): Promise<Array<CommitResult | SavepointError>> {
+    const guess = guessBatch(targets, this.#images);
+    if (guess !== undefined) {
+      const plan = planBatch(batch, targets, guess.state);
+      const notification = this.#notification(batch, plan.changes);
+      const single = singleStatement(this.#sql, this.#tables, guess, plan, notification);
+      if (single !== undefined) {
+        if (await this.#unlessRowsChanged(batch, single)) {
+          this.#remember(plan.images);
+          return plan.outcomes;
+        }
+      } else {
+        return this.#inTransaction(async (tx) => {
+          const leading = [tx`BEGIN`, ...checkStatements(tx, this.#tables, guess)];
+          // A pipelined COMMIT ends the transaction, rolled back when a check raised; what runs
+          // next on `tx` (the usual path) queues behind it.
+          if (
+            await this.#unlessRowsChanged(
+              batch,
+              writeAndCommit(tx, this.#tables, plan, notification, leading),
+            )
+          ) {
+            this.#remember(plan.images);
+            return plan.outcomes;
+          }
+          return this.#planAndWrite(tx, batch, targets);
+        });
+      }
+    }
+    return this.#inTransaction((tx) => this.#planAndWrite(tx, batch, targets));
+  }
+
+  /** Awaits a guessed batch: false, with the images forgotten, when its check found the rows changed. */
+  async #unlessRowsChanged(
+    batch: readonly PreparedCommit[],
+    written: PromiseLike<unknown>,
+  ): Promise<boolean> {
+    try {
+      await written;
+      return true;
+    } catch (error) {
+      if (sqlStateOf(error) !== ROWS_CHANGED_STATE) throw error;
+      this.#forget(batch);
+      return false;
+    }
+  }
+
   /** Round trip 1: BEGIN and the locking loads. Round trip 2: the writes, NOTIFY and COMMIT. */
   async #planAndWrite(
     tx: Sql,
@@ -335,7 +425,46 @@ class PostgresDriver implements Driver {
     const [, loaded] = await Promise.all([begin, loadBatchState(tx, this.#tables, targets)]);
     const plan = planBatch(batch, targets, loaded);
     await writeAndCommit(tx, this.#tables, plan, this.#notification(batch, plan.changes));
+    this.#remember(plan.images);
     return plan.outcomes;
+  }
+
+  #remember(images: BatchImages): void {
+    for (const { collection, key, image } of images.documents)
+      this.#images.rememberDocument(collection, key, image);
+    for (const { name, image } of images.streams) this.#images.rememberStream(name, image);
+  }
+
+  /** Unconditional puts: each key's image is the value put, at the version the upsert returned. */
+  #rememberPuts(batch: readonly PreparedCommit[], outcomes: readonly CommitResult[]): void {
+    batch.forEach((commit, i) => {
+      commit.ops.forEach((op, j) => {
+        const result = outcomes[i]?.results[j];
+        if (op.op !== 'put' || result?.op !== 'put') return;
+        const { version, createdAt, updatedAt, expiresAt } = result.document;
+        this.#images.rememberDocument(op.collection, op.key, {
+          collection: op.collection,
+          key: op.key,
+          json: op.json,
+          version,
+          createdAt,
+          updatedAt,
+          expiresAt,
+        });
+      });
+    });
+  }
+
+  /** Forgets the images of every row the batch names. */
+  #forget(batch: readonly PreparedCommit[]): void {
+    for (const commit of batch) {
+      for (const op of commit.ops) {
+        if (op.op === 'put' || op.op === 'patch' || op.op === 'delete')
+          this.#images.forgetDocument(op.collection, op.key);
+        else if (op.op === 'append' || op.op === 'expireStream' || op.op === 'deleteStream')
+          this.#images.forgetStream(op.stream);
+      }
+    }
   }
 
   /** The NOTIFY payloads for a batch's changes (none when notifying is off). */
@@ -441,7 +570,11 @@ class PostgresDriver implements Driver {
         options,
       );
     // Replacing the contents under another connected instance would pull its data from under it.
-    return options.replace === true ? this.#lock.exclusively("replace the store's contents", load) : load();
+    const imported =
+      options.replace === true ? this.#lock.exclusively("replace the store's contents", load) : load();
+    // Whatever the import did, every row may differ from what this instance saw.
+    this.#images.clear();
+    return imported.finally(() => this.#images.clear());
   }
 
   countRecords(now: number): Promise<ImportCounts> {
@@ -458,6 +591,7 @@ class PostgresDriver implements Driver {
     this.#closing ??= (async () => {
       this.#closed = true;
       this.#feed.close();
+      this.#images.clear();
       await this.#sql.end({ timeout: 5 });
       await this.#lock.release();
     })();

@@ -46,7 +46,7 @@ const RETRYABLE_STATES = new Set([
   '23505',
 ]);
 
-function sqlStateOf(error: unknown): string | undefined {
+export function sqlStateOf(error: unknown): string | undefined {
   return error instanceof postgres.PostgresError ? error.code : undefined;
 }
 
