@@ -1,13 +1,14 @@
 /**
  * The API description: `GET /openapi.json` (OpenAPI 3.0, generated from the route schemas by
  * @fastify/swagger) and `GET /docs` (Swagger UI). Both are public reads. The description carries
- * the error code table, generated from the catalog so that it cannot drift.
+ * the error code table, generated from the catalog so that it cannot drift. The UI itself is
+ * loaded on its first request (docs-page.ts).
  */
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { type ErrorCode, errorCatalog, errorCodes } from '../errors.js';
 import { SECURITY_SCHEME } from './auth.js';
+import { registerDocsPage } from './docs-page.js';
 import { describeIdempotency, IDEMPOTENT_METHODS } from './idempotency.js';
 import { Problem, problemResponses } from './schemas.js';
 import { OPTIONAL_BODY } from './validation.js';
@@ -114,10 +115,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     app.swagger(),
   );
   await app.register(async (docs) => {
-    // Swagger UI registers its own routes (the page, its scripts and styles): all of them are public reads.
+    // The Swagger UI's paths (the page, its scripts and styles): all of them are public reads.
     docs.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'public-read' };
     });
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
+    registerDocsPage(docs);
   });
 }

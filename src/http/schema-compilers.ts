@@ -14,9 +14,11 @@ import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
 import { compileValidator, typeBoxValidatorCompiler } from './validation.js';
 
-type SerializerFactory = NonNullable<
-  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']
+type CompilersFactory = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
 >;
+type SerializerFactory = NonNullable<CompilersFactory['buildSerializer']>;
+type ValidatorFactory = NonNullable<CompilersFactory['buildValidator']>;
 type Serialize = (data: unknown) => string;
 
 /** Fastify's default serializer compiler, which this one only defers. */
@@ -30,10 +32,16 @@ const compileSerializerNow = SerializerSelector();
 const serializers = new Map<string, Serialize>();
 
 export interface SchemaCompilers {
-  /** For `app.setValidatorCompiler`. */
-  readonly validatorCompiler: FastifySchemaCompiler<unknown>;
-  /** For the server option `schemaController.compilersFactory.buildSerializer`. */
-  readonly buildSerializer: SerializerFactory;
+  /**
+   * The server option `schemaController`. Both compilers are given here rather than set on the
+   * instance, so that Fastify does not load its default Ajv compiler only to replace it.
+   */
+  readonly schemaController: {
+    readonly compilersFactory: {
+      readonly buildValidator: ValidatorFactory;
+      readonly buildSerializer: SerializerFactory;
+    };
+  };
   /** Compiles every schema not compiled yet; returns how many schemas the server has. */
   compileAll(): number;
 }
@@ -70,8 +78,14 @@ export function createSchemaCompilers(): SchemaCompilers {
   };
 
   return {
-    validatorCompiler,
-    buildSerializer,
+    schemaController: {
+      compilersFactory: {
+        // Fastify types this factory after Ajv's, but calls what it returns as it calls any
+        // validator compiler (the one `setValidatorCompiler` takes): `{ value }` or `{ error }`.
+        buildValidator: (() => validatorCompiler) as unknown as ValidatorFactory,
+        buildSerializer,
+      },
+    },
     compileAll() {
       for (const compile of compileNow) compile();
       return compileNow.size;
@@ -82,8 +96,7 @@ export function createSchemaCompilers(): SchemaCompilers {
 const compilersOfServer = new WeakMap<FastifyInstance, SchemaCompilers>();
 
 /** Records which compilers `app` was built with, for {@link compileRouteSchemas}. */
-export function useSchemaCompilers(app: FastifyInstance, compilers: SchemaCompilers): void {
-  app.setValidatorCompiler(compilers.validatorCompiler);
+export function trackSchemaCompilers(app: FastifyInstance, compilers: SchemaCompilers): void {
   compilersOfServer.set(app, compilers);
 }
 

@@ -19,7 +19,7 @@ import { registerJsonBody } from './json-body.js';
 import { instrumentHttp, instrumentStore, Metrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { operationsRoutes } from './operations.routes.js';
-import { createSchemaCompilers, useSchemaCompilers } from './schema-compilers.js';
+import { createSchemaCompilers, trackSchemaCompilers } from './schema-compilers.js';
 import { startSweeper } from './sweeper.js';
 
 export interface BuildServerOptions {
@@ -61,9 +61,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     // Each route's checks and serializers are compiled on its first use (schema-compilers.ts).
-    schemaController: { compilersFactory: { buildSerializer: compilers.buildSerializer } },
+    schemaController: compilers.schemaController,
   });
-  useSchemaCompilers(app, compilers);
+  trackSchemaCompilers(app, compilers);
   registerErrorHandling(app);
   registerJsonBody(app);
 
