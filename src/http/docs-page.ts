@@ -7,7 +7,6 @@
  * 404.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import fastifyPlugin from 'fastify-plugin';
 
 /** Where the UI lives. */
 export const DOCS_PREFIX = '/docs';
@@ -37,7 +36,7 @@ const CONNECTION_HEADERS = new Set([
 ]);
 
 /** The main server's `swagger()`: the description as an object, or as YAML with `{ yaml: true }`. */
-type DescribeApi = (options?: { readonly yaml?: boolean }) => ReturnType<FastifyInstance['swagger']>;
+export type DescribeApi = (options?: { readonly yaml?: boolean }) => ReturnType<FastifyInstance['swagger']>;
 
 /**
  * The UI in an instance of its own, describing the API with `describe` (the main server's
@@ -47,7 +46,10 @@ export async function buildDocsApp(
   describe: DescribeApi,
   routes?: (route: string) => void,
 ): Promise<FastifyInstance> {
-  const { default: swaggerUi } = await import('@fastify/swagger-ui');
+  const [{ default: swaggerUi }, { default: fastifyPlugin }] = await Promise.all([
+    import('@fastify/swagger-ui'),
+    import('fastify-plugin'),
+  ]);
   const docs = Fastify({ logger: false });
   if (routes !== undefined) {
     docs.addHook('onRoute', (route) => {
@@ -68,14 +70,19 @@ export async function buildDocsApp(
   return docs;
 }
 
-/** Declares the UI's paths on `app`; call inside a context whose routes are public reads. */
-export function registerDocsPage(app: FastifyInstance): void {
+/**
+ * Declares the UI's paths on `app`; call inside a context whose routes are public reads.
+ * `describe` gives the server's description when first needed.
+ */
+export function registerDocsPage(app: FastifyInstance, describe: () => Promise<DescribeApi>): void {
   let docs: Promise<FastifyInstance> | undefined;
   const forward = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    docs ??= buildDocsApp((options) => app.swagger(options as { yaml: boolean })).catch((error: unknown) => {
-      docs = undefined;
-      throw error;
-    });
+    docs ??= describe()
+      .then((description) => buildDocsApp(description))
+      .catch((error: unknown) => {
+        docs = undefined;
+        throw error;
+      });
     // Always GET: for HEAD, this server drops the body after the answer, as it did for the UI's own routes.
     const answer = await (await docs).inject({
       method: 'GET',
