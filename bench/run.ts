@@ -22,6 +22,7 @@ import { benchGamesOpenLoop } from './games/open-loop.js';
 import { benchHttp } from './http/http.js';
 import { benchGamesVsBgioPostgres } from './postgres/games-vs-bgio.js';
 import { benchPostgresCommits } from './postgres/postgres.js';
+import { benchColdStart } from './start/cold-start.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const n = (count: number) => Math.max(100, Math.round(count * scale));
@@ -55,6 +56,8 @@ const groups: Record<string, () => Promise<void>> = {
   'boardgame.io': () => benchBoardgameIo(Math.max(10, Math.round(200 * scale))),
   cluster: () => benchPausedPeer(scale),
   boards: () => benchBoardsVsRedis(scale),
+  // Times the compiled CLI: run `npm run build` first.
+  start: () => benchColdStart(Math.max(3, Math.round(9 * scale)), n(100_000)),
 };
 
 const wanted = process.argv.slice(2);

@@ -423,8 +423,15 @@ export async function buildApiReference(): Promise<string> {
   try {
     const app = await buildServer({ savepoint, config });
     try {
-      await app.ready();
-      const document = app.swagger() as unknown as OpenApiDocument & { info: { description: string } };
+      // The description as clients get it: the server builds it on its first request.
+      const answer = await app.inject({
+        method: 'GET',
+        url: '/openapi.json',
+        headers: { authorization: `Bearer ${config.apiKey}` },
+      });
+      if (answer.statusCode !== 200)
+        throw new Error(`GET /openapi.json answered ${answer.statusCode}: ${answer.body}`);
+      const document = JSON.parse(answer.body) as OpenApiDocument & { info: { description: string } };
       return renderApiReference(document, document.info.description);
     } finally {
       await app.close();

@@ -27,8 +27,11 @@ export interface CodePointString extends TSchema {
   readonly maxLength?: number;
 }
 
-/** The rest of each bounded string's schema (type, pattern, format…), compiled once. */
-const otherRules = new WeakMap<object, TypeCheck<TSchema>>();
+/**
+ * The rest of each bounded string's schema (type, pattern, format…), compiled on its first check:
+ * a server starts without compiling the rules of routes nobody has called yet.
+ */
+const otherRules = new WeakMap<object, { readonly rest: TSchema; check?: TypeCheck<TSchema> }>();
 
 /** Whether a string's length in code points lies within the bounds (without counting when the UTF-16 length decides). */
 export function withinLength(
@@ -44,9 +47,10 @@ export function withinLength(
 
 /** The schema a bounded string's other rules are checked with. */
 export function otherRulesOf(schema: CodePointString): TypeCheck<TSchema> {
-  const check = otherRules.get(schema);
-  if (check === undefined) throw new Error('A code point string schema was not built by forValidation');
-  return check;
+  const rules = otherRules.get(schema);
+  if (rules === undefined) throw new Error('A code point string schema was not built by forValidation');
+  rules.check ??= TypeCompiler.Compile(rules.rest);
+  return rules.check;
 }
 
 TypeRegistry.Set<CodePointString>(
@@ -85,7 +89,7 @@ function rewrite(node: unknown): unknown {
   if (copy[Kind] !== 'String' || (copy.minLength === undefined && copy.maxLength === undefined)) return copy;
   const { minLength, maxLength, ...rest } = copy;
   const bounded = { ...rest, [Kind]: CODE_POINT_STRING, minLength, maxLength };
-  otherRules.set(bounded, TypeCompiler.Compile(rest as unknown as TSchema));
+  otherRules.set(bounded, { rest: rest as unknown as TSchema });
   return bounded;
 }
 

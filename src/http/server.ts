@@ -19,9 +19,9 @@ import { registerIdempotency } from './idempotency.js';
 import { registerJsonBody } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
 import { operationsRoutes } from './operations.routes.js';
+import { createSchemaCompilers, trackSchemaCompilers } from './schema-compilers.js';
 import type { ServerContext } from './server-context.js';
 import { startSweeper } from './sweeper.js';
-import { typeBoxValidatorCompiler } from './validation.js';
 
 export interface BuildServerOptions {
   /** The open Savepoint the routes work on. The caller owns it: close it after the server. */
@@ -57,6 +57,7 @@ const MAX_PARAM_LENGTH = 16_384;
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
   const { savepoint, config } = options;
   const apiKey = (await resolveApiKey(config)).key;
+  const compilers = createSchemaCompilers();
   const app = Fastify({
     logger: options.logger ?? false,
     // Request lines are noise at this volume; failures are logged by the error handler.
@@ -67,8 +68,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // Each route's checks and serializers are compiled on its first use (schema-compilers.ts).
+    schemaController: compilers.schemaController,
   });
-  app.setValidatorCompiler(typeBoxValidatorCompiler);
+  trackSchemaCompilers(app, compilers);
   registerErrorHandling(app);
   registerJsonBody(app);
 

@@ -133,9 +133,34 @@ function convertFlat(schema: TSchema, data: unknown): unknown {
   return converted;
 }
 
+/** A route schema as the validator checks it, with its compiled check once a request has needed it. */
+interface PreparedSchema {
+  readonly validated: TSchema;
+  check?: TypeCheck<TSchema>;
+}
+
+/**
+ * Prepared schemas by the declared schema object. Route schemas are module constants, so servers
+ * built one after another in one process (tests build hundreds) compile each of them once.
+ */
+const prepared = new WeakMap<TSchema, PreparedSchema>();
+
+function prepare(schema: TSchema): PreparedSchema {
+  let entry = prepared.get(schema);
+  if (entry === undefined) {
+    entry = { validated: forValidation(schema) };
+    prepared.set(schema, entry);
+  }
+  return entry;
+}
+
 /**
  * Fastify's validator compiler for TypeBox schemas. Install with `app.setValidatorCompiler(...)`.
  * A failure is a {@link RequestValidationError}: `400 INVALID_INPUT` naming the field.
+ *
+ * The schema is checked and copied when the route is registered, but compiled on the route's first
+ * request: compiling every route's checks at start was most of a server's start time. The first
+ * request to a route pays its compilation, a millisecond or a few.
  */
 export const typeBoxValidatorCompiler: FastifySchemaCompiler<unknown> = ({
   schema,
@@ -146,15 +171,30 @@ export const typeBoxValidatorCompiler: FastifySchemaCompiler<unknown> = ({
   if (!isTypeBoxSchema(schema)) {
     throw new Error(`The ${httpPart ?? 'request'} schema of ${method} ${url} must be a TypeBox schema`);
   }
-  const validated = forValidation(schema);
-  const check = TypeCompiler.Compile(validated);
+  const entry = prepare(schema);
+  const validated = entry.validated;
   const part = httpPart ?? 'body';
   const convert = part !== 'body';
   const optional = part === 'body' && (schema as Record<string, unknown>)[OPTIONAL_BODY] === true;
+  let check = entry.check;
   return (data: unknown) => {
     if (optional && (data === undefined || data === null)) return { value: data };
     const value = convert ? convertFlat(validated, data) : data;
+    check ??= compiledCheck(entry);
     if (check.Check(value)) return { value };
     return { error: new RequestValidationError(issuesOf(check, value, part)) };
   };
 };
+
+function compiledCheck(entry: PreparedSchema): TypeCheck<TSchema> {
+  entry.check ??= TypeCompiler.Compile(entry.validated);
+  return entry.check;
+}
+
+/**
+ * Compiles now the check {@link typeBoxValidatorCompiler} compiles on a route's first request, so
+ * that a broken schema can be found without calling its route.
+ */
+export function compileValidator(schema: TSchema): TypeCheck<TSchema> {
+  return compiledCheck(prepare(schema));
+}

@@ -5,19 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { type BackupResult, backupSqliteFile, pruneBackups } from '../../drivers/sqlite/sqlite-backup.js';
 import { invalidInput } from '../../errors.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
-import {
-  type CommandOutput,
-  configFrom,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { OutFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, processOutput, say } from '../options.js';
 
 /** The SQLite file of the configured store, or an error saying what to use instead. */
 export function sqliteFileOf(config: Config, command: string): string {
@@ -54,13 +47,7 @@ export async function runBackup(
   return result;
 }
 
-export function registerBackup(program: Command): void {
-  withStorageOptions(
-    program
-      .command('backup')
-      .description('take an online, verified backup of the SQLite store')
-      .option('--out <file>', 'write here; default <data dir>/backups/savepoint-<timestamp>.db'),
-  ).action(async (flags: StorageFlags & { out?: string }) => {
-    await runBackup(configFrom(flags), processOutput, flags.out === undefined ? {} : { out: flags.out });
-  });
+/** `savepoint backup`. */
+export async function backupAction(flags: OutFlags): Promise<void> {
+  await runBackup(configFrom(flags), processOutput, flags.out === undefined ? {} : { out: flags.out });
 }

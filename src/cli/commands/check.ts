@@ -9,21 +9,13 @@
  * (amcheck) are not run yet.
  */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
 import { type Config, maskUrl } from '../../config.js';
 import { problemWithFile } from '../../drivers/sqlite/sqlite-recovery.js';
 import { StoreLock } from '../../drivers/sqlite/store-lock.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
 import type { Savepoint } from '../../savepoint.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { StorageFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 
 /** One step of the check and how it went. */
 export interface CheckStep {
@@ -141,11 +133,8 @@ export async function runCheck(
   return failed === 0;
 }
 
-export function registerCheck(program: Command): void {
-  withStorageOptions(program.command('check').description('check that the store opens and reads')).action(
-    async (flags: StorageFlags) => {
-      const healthy = await runCheck(configFrom(flags));
-      process.exitCode = healthy ? 0 : 1;
-    },
-  );
+/** `savepoint check`: exit code 0 when healthy, 1 otherwise. */
+export async function checkAction(flags: StorageFlags): Promise<void> {
+  const healthy = await runCheck(configFrom(flags));
+  process.exitCode = healthy ? 0 : 1;
 }

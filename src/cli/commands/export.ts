@@ -7,7 +7,6 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { writeExportFile, writeExportStream } from '../../engine/dump-file.js';
 import type { ExportHeader } from '../../engine/dump-format.js';
@@ -15,15 +14,8 @@ import { describeCounts, totalOf } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
 import { invalidInput } from '../../errors.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { OutFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export interface ExportCommandOptions {
@@ -75,20 +67,14 @@ export function assertStoreExists(config: Config): void {
   }
 }
 
-export function registerExport(program: Command): void {
-  withStorageOptions(
-    program
-      .command('export')
-      .description('write every record (versions, times and seqs kept) to an NDJSON export with a checksum')
-      .option('--out <file>', 'write to this file (created or replaced once complete); default stdout'),
-  ).action(async (flags: StorageFlags & { out?: string }) => {
-    const config = configFrom(flags);
-    assertStoreExists(config);
-    const savepoint = await openConfiguredSavepoint(config);
-    try {
-      await runExport(savepoint.store, processOutput, flags.out === undefined ? {} : { out: flags.out });
-    } finally {
-      await savepoint.close();
-    }
-  });
+/** `savepoint export`. */
+export async function exportAction(flags: OutFlags): Promise<void> {
+  const config = configFrom(flags);
+  assertStoreExists(config);
+  const savepoint = await openConfiguredSavepoint(config);
+  try {
+    await runExport(savepoint.store, processOutput, flags.out === undefined ? {} : { out: flags.out });
+  } finally {
+    await savepoint.close();
+  }
 }

@@ -15,22 +15,14 @@
  * (`ImportOptions.keepStream`). So fixing a refused file and importing it again needs no --force.
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { AUDIT_STREAM } from '../../audit.js';
 import type { ImportCounts } from '../../engine/driver.js';
 import { readExportPages, verifyExportFile } from '../../engine/dump-file.js';
 import type { ExportHeader } from '../../engine/dump-format.js';
 import { describeCounts, totalOf } from '../../engine/dump-order.js';
 import type { Store } from '../../engine/store.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { ForceFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 import { createProgress } from '../progress.js';
 import { assertEmptyTarget, audited, countsData, fileFacts, headerData } from './audit-entries.js';
 
@@ -123,28 +115,12 @@ async function importFile(
   return { header, counts, replaced: force ? existing : undefined };
 }
 
-const HELP_AFTER = `
-Every run is recorded in the store's audit log (GET /v1/admin/audit): an "import" entry after a
-successful import (the file, its format version, checksum and counts, and with --force what was
-replaced), an "import-rejected" entry after a refusal (the error, and the file's path, size, SHA-256
-and header: the file itself is what to import again). Audit log entries do not make a store
-non-empty, and an import keeps them (with --force too), after the file's own audit entries, so a
-fixed file imports without --force. Nothing of a refused file is written.`;
-
-export function registerImport(program: Command): void {
-  withStorageOptions(
-    program
-      .command('import')
-      .description('verify an export file, then load it into an empty store in one transaction')
-      .argument('<file>', 'an export written by savepoint export')
-      .option('--force', 'replace whatever the store holds (in the same transaction as the import)')
-      .addHelpText('after', HELP_AFTER),
-  ).action(async (file: string, flags: StorageFlags & { force?: boolean }) => {
-    const savepoint = await openConfiguredSavepoint(configFrom(flags));
-    try {
-      await runImport(savepoint.store, file, processOutput, { force: flags.force === true, audit: true });
-    } finally {
-      await savepoint.close();
-    }
-  });
+/** `savepoint import <file>`. */
+export async function importAction(file: string, flags: ForceFlags): Promise<void> {
+  const savepoint = await openConfiguredSavepoint(configFrom(flags));
+  try {
+    await runImport(savepoint.store, file, processOutput, { force: flags.force === true, audit: true });
+  } finally {
+    await savepoint.close();
+  }
 }

@@ -22,7 +22,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { AUDIT_STREAM } from '../../audit.js';
 import { type Config, maskUrl } from '../../config.js';
 import type { ImportCounts, RecordDump } from '../../engine/driver.js';
@@ -33,15 +32,8 @@ import type { Store } from '../../engine/store.js';
 import { invalidInput, SavepointError } from '../../errors.js';
 import { driverKindOf, sqlitePathOf } from '../../open.js';
 import { openSavepoint, type Savepoint } from '../../savepoint.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { MigrateFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 import { createProgress } from '../progress.js';
 import { assertEmptyTarget, audited, countsData } from './audit-entries.js';
 import { assertStoreExists } from './export.js';
@@ -189,40 +181,23 @@ export async function openMigrationTarget(
   });
 }
 
-const HELP_AFTER = `
-Every run is recorded in the target's audit log (GET /v1/admin/audit): a "migrate" entry after a
-verified copy (the source, counts, checksum, and with --force what was replaced), a
-"migrate-rejected" entry after a refusal or a failed verification (the error). Audit log entries
-do not make the target non-empty, and the copy keeps them, after the source's own audit entries.`;
-
-export function registerMigrate(program: Command): void {
-  withStorageOptions(
-    program
-      .command('migrate')
-      .description(
-        'copy the configured store into another (SQLite to PostgreSQL or back), then verify the copy',
-      )
-      .requiredOption('--to <url>', 'the target: postgres://user@host/db[?schema=name] or sqlite:<path>')
-      .option('--to-redis <url>', 'open the target through this Redis, emptying its cache after the copy')
-      .option('--force', 'replace whatever the target holds (in the same transaction as the copy)')
-      .addHelpText('after', HELP_AFTER),
-  ).action(async (flags: StorageFlags & { to: string; toRedis?: string; force?: boolean }) => {
-    const config = configFrom(flags);
-    assertStoreExists(config);
-    const source = await openConfiguredSavepoint(config);
+/** `savepoint migrate --to <url>`. */
+export async function migrateAction(flags: MigrateFlags): Promise<void> {
+  const config = configFrom(flags);
+  assertStoreExists(config);
+  const source = await openConfiguredSavepoint(config);
+  try {
+    const target = await openMigrationTarget(flags.to, config, flags.toRedis);
     try {
-      const target = await openMigrationTarget(flags.to, config, flags.toRedis);
-      try {
-        await runMigrate(source.store, target.store, processOutput, {
-          force: flags.force === true,
-          audit: true,
-          from: maskUrl(config.databaseUrl),
-        });
-      } finally {
-        await target.close();
-      }
+      await runMigrate(source.store, target.store, processOutput, {
+        force: flags.force === true,
+        audit: true,
+        from: maskUrl(config.databaseUrl),
+      });
     } finally {
-      await source.close();
+      await target.close();
     }
-  });
+  } finally {
+    await source.close();
+  }
 }

@@ -6,20 +6,12 @@
  * `<file>.before-restore-<timestamp>`, never deleted. The restore is recorded in the audit log.
  */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
 import { appendAudit } from '../../audit.js';
 import type { Config } from '../../config.js';
 import { type RestoreResult, restoreSqliteFile } from '../../drivers/sqlite/sqlite-backup.js';
 import { invalidInput } from '../../errors.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { StorageFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 import { sqliteFileOf } from './backup.js';
 
 /** Restores `backup` over the configured store, then opens it (migrating it) and audits the restore. */
@@ -46,13 +38,7 @@ export async function runRestore(
   return result;
 }
 
-export function registerRestore(program: Command): void {
-  withStorageOptions(
-    program
-      .command('restore')
-      .description('replace the SQLite store with a verified backup (refused while any process has it open)')
-      .argument('<file>', 'the backup to restore'),
-  ).action(async (file: string, flags: StorageFlags) => {
-    await runRestore(configFrom(flags), file);
-  });
+/** `savepoint restore <file>`. */
+export async function restoreAction(file: string, flags: StorageFlags): Promise<void> {
+  await runRestore(configFrom(flags), file);
 }

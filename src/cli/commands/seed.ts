@@ -18,15 +18,8 @@ import {
 } from '../../domains/catalog/catalog.js';
 import { KIND_PATTERN } from '../../domains/catalog/seed-files.js';
 import { invalidInput } from '../../errors.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import { defineSeed, type SeedFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 
 /** Seeds `dir` into the store `config` names, prints what changed to `output.out`, and closes the store. */
 export async function runSeed(
@@ -80,30 +73,19 @@ export async function runSeedRollback(
   }
 }
 
-/** Adds the seed arguments, options and action to `command`. */
-function defineSeed(command: Command, output: CommandOutput): Command {
-  return withStorageOptions(
-    command
-      .description(
-        'load catalog seed files (<dir>/<kind>.json) atomically; unchanged content writes nothing. ' +
-          'With --rollback KIND@VERSION, make an older version of a kind current again',
-      )
-      .argument('[dir]', 'directory of <kind>.json seed files')
-      .option('--rollback <kind@version>', 'make this version of a kind current again, as a new load'),
-  ).action(async (dir: string | undefined, flags: StorageFlags & { readonly rollback?: string }) => {
-    if ((dir === undefined) === (flags.rollback === undefined))
-      throw invalidInput('seed takes a directory of seed files, or --rollback KIND@VERSION (one of the two)');
-    if (flags.rollback !== undefined) await runSeedRollback(flags.rollback, configFrom(flags), output);
-    else if (dir !== undefined) await runSeed(dir, configFrom(flags), output);
-  });
+/** `savepoint seed [dir]` and `savepoint seed --rollback KIND@VERSION`. */
+export async function seedAction(
+  dir: string | undefined,
+  flags: SeedFlags,
+  output: CommandOutput = processOutput,
+): Promise<void> {
+  if ((dir === undefined) === (flags.rollback === undefined))
+    throw invalidInput('seed takes a directory of seed files, or --rollback KIND@VERSION (one of the two)');
+  if (flags.rollback !== undefined) await runSeedRollback(flags.rollback, configFrom(flags), output);
+  else if (dir !== undefined) await runSeed(dir, configFrom(flags), output);
 }
 
 /** A standalone `seed` command (for `program.addCommand(...)` or tests). */
 export function seedCommand(output: CommandOutput = processOutput): Command {
-  return defineSeed(new Command('seed'), output);
-}
-
-/** Adds `seed` to the program as a subcommand, so it inherits the program's settings (exitOverride...). */
-export function registerSeed(program: Command, output: CommandOutput = processOutput): void {
-  defineSeed(program.command('seed'), output);
+  return defineSeed(new Command('seed'), (dir, flags) => seedAction(dir, flags, output));
 }

@@ -1,23 +1,10 @@
-/**
- * `savepoint serve`: opens the store, starts the HTTP service and prints
- * `listening on http://HOST:PORT` once it accepts connections. SIGTERM or SIGINT shut it down
- * gracefully: stop accepting, finish requests and commits in flight, close the store, exit 0.
- */
-import type { Command } from 'commander';
 import { type Config, describeConfig } from '../../config.js';
 import { describeSeedReport, seedAtStart } from '../../domains/catalog/catalog.js';
 import { resolveApiKey } from '../../http/api-key.js';
 import { buildServer } from '../../http/server.js';
 import { SAVEPOINT_VERSION } from '../../http/version.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type ServeFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { ServeFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 import { assertPortFree, portRefusal } from '../port-check.js';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -109,15 +96,8 @@ function stopOnSignals(service: RunningService, output: CommandOutput): void {
   process.on('SIGINT', onSignal);
 }
 
-export function registerServe(program: Command): void {
-  withStorageOptions(
-    program
-      .command('serve')
-      .description('run the HTTP service')
-      .option('--host <host>', 'interface to bind (env HOST; default 127.0.0.1)')
-      .option('--port <port>', 'port, 0 for any free one (env PORT; default 8787)'),
-  ).action(async (flags: ServeFlags) => {
-    const service = await startService(configFrom(flags));
-    stopOnSignals(service, processOutput);
-  });
+/** `savepoint serve`: runs until SIGTERM or SIGINT. */
+export async function serveAction(flags: ServeFlags): Promise<void> {
+  const service = await startService(configFrom(flags));
+  stopOnSignals(service, processOutput);
 }

@@ -2,18 +2,10 @@
  * `savepoint sweep`: removes expired records now, in bounded batches (a progress bar on a
  * terminal, plain lines otherwise), then prints the counts per collection.
  */
-import { type Command, InvalidArgumentError } from 'commander';
 import { type SweepTotals, sweepAll } from '../../http/sweeper.js';
 import type { Savepoint } from '../../savepoint.js';
-import {
-  type CommandOutput,
-  configFrom,
-  openConfiguredSavepoint,
-  processOutput,
-  type StorageFlags,
-  say,
-  withStorageOptions,
-} from '../options.js';
+import type { SweepFlags } from '../definitions.js';
+import { type CommandOutput, configFrom, openConfiguredSavepoint, processOutput, say } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export interface SweepCommandOptions {
@@ -45,29 +37,16 @@ export async function runSweep(
   return totals;
 }
 
-function positiveInteger(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 100_000)
-    throw new InvalidArgumentError('expected an integer 1-100000');
-  return value;
-}
-
-export function registerSweep(program: Command): void {
-  withStorageOptions(
-    program
-      .command('sweep')
-      .description('remove expired records now')
-      .option('--batch-size <n>', 'records removed per batch (default 1000)', positiveInteger),
-  ).action(async (flags: StorageFlags & { batchSize?: number }) => {
-    const savepoint = await openConfiguredSavepoint(configFrom(flags));
-    try {
-      await runSweep(
-        savepoint,
-        processOutput,
-        flags.batchSize === undefined ? {} : { batchSize: flags.batchSize },
-      );
-    } finally {
-      await savepoint.close();
-    }
-  });
+/** `savepoint sweep`. */
+export async function sweepAction(flags: SweepFlags): Promise<void> {
+  const savepoint = await openConfiguredSavepoint(configFrom(flags));
+  try {
+    await runSweep(
+      savepoint,
+      processOutput,
+      flags.batchSize === undefined ? {} : { batchSize: flags.batchSize },
+    );
+  } finally {
+    await savepoint.close();
+  }
 }
