@@ -237,6 +237,41 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     await rejection(games.history('g2'), 'NOT_FOUND');
   });
 
+  it('stays exact when two instances write one game in turns, and when the other one deletes and remakes it', async () => {
+    // Each instance appends to the page it last wrote without reading it back, but only while the
+    // game is as it left it: the other instance's writes, and a delete and remake, send it to storage.
+    const [a, b] = [await open(), await open()];
+    const seen = new Map<number, GameRecord>();
+    const write = async (games: Games, round: number) => {
+      clock.advance(5);
+      await games.appendEvents('g1', { events: [{ type: 'move' }], state: state(round, { by: round }) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    await a.persist('g1', { state: state(0) });
+    seen.set(1, await a.restore('g1'));
+    // Runs of one writer, then the other, across page boundaries (16 entries a page) and seals.
+    const writers = [a, a, a, b, a, b, b, b, b, a, a, a, a, a, a, a, a, a, b, a, a, a, a, a, a, a];
+    for (const [round, games] of writers.entries()) await write(games, round + 1);
+    for (const [version, record] of seen) expect(await b.restoreVersion('g1', version)).toEqual(record);
+
+    // b deletes and remakes the game until it has as many entries as a last saw: a must not reuse its page.
+    await a.persist('g2', { state: state(0) });
+    for (let round = 1; round <= 3; round++)
+      await a.appendEvents('g2', { events: [{ type: 'move' }], state: state(round) });
+    await b.delete('g2');
+    clock.advance(5);
+    await b.persist('g2', { state: state(100) });
+    for (let round = 101; round <= 103; round++)
+      await b.appendEvents('g2', { events: [{ type: 'move' }], state: state(round) });
+    clock.advance(5);
+    await a.appendEvents('g2', { events: [{ type: 'move' }], state: state(104) });
+    const versions = (await a.history('g2')).versions.map((v) => v.version);
+    expect(versions).toEqual([5, 4, 3, 2, 1]);
+    for (const version of versions)
+      expect((await b.restoreVersion('g2', version)).state).toEqual(state(99 + version));
+  });
+
   it('reads back exactly the state current at every retained version (property)', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -24,14 +24,25 @@
  * (`pv`, `pt`), which replace it whenever no event append came between.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { assertJsonValue, withJsonText } from '../../engine/json.js';
 import { applyJsonDelta, diffJson, isJsonDelta, type JsonDelta } from '../../engine/json-delta.js';
 import type { Store } from '../../engine/store.js';
-import type { CommitOp, JsonObject, JsonValue, StoredDocument } from '../../engine/types.js';
+import type {
+  CommitOp,
+  DocumentWriteResult,
+  JsonObject,
+  JsonValue,
+  OpResult,
+  StoredDocument,
+} from '../../engine/types.js';
 import { notFound } from '../../errors.js';
 import { type GameStatus, isJsonObject, type StoredGame } from './game-record.js';
 
 /** Collection of history pages, keyed by {@link pageKey}. */
 export const HISTORY_COLLECTION = 'game-history';
+/** Games whose open page (the one taking entries) is kept in memory, the most recently written. */
+const OPEN_PAGES = 1024;
+
 /** Versions kept per game (`SAVEPOINT_GAME_HISTORY`). */
 export const DEFAULT_HISTORY_VERSIONS = 100;
 /** Entries per page document. */
@@ -73,6 +84,47 @@ export interface VersionWrite {
   /** The game document's expiry after the write; pages share it. */
   readonly expiresAt: number | null;
 }
+
+/** The page a version's entry goes to, as {@link GameHistory.recordOps} writes it. */
+interface PageWrite {
+  readonly key: string;
+  /** Entries written for the game once this one is (the game document's `history`). */
+  readonly count: number;
+  /** The page's entries and text after the write, when known without reading it back. */
+  readonly entries: JsonValue[] | undefined;
+  readonly json: string | undefined;
+}
+
+/** What {@link GameHistory.recordOps} adds to the commit that makes a version current. */
+export interface RecordedVersion {
+  readonly ops: CommitOp[];
+  /** The entry count the game document must then hold. */
+  readonly count: number;
+  readonly page?: { readonly op: CommitOp; readonly write: PageWrite };
+}
+
+/**
+ * A game's open page as this instance last wrote it, with the game document written in the same
+ * commit. It is used only while the game document is still that very one (same creation time,
+ * version and update time): then no other writer has touched the game, nor so the page, since.
+ */
+interface OpenPage {
+  readonly key: string;
+  readonly count: number;
+  readonly version: number;
+  readonly entries: JsonValue[];
+  /** `JSON.stringify({ e: entries })`. */
+  readonly json: string;
+  readonly createdAt: number;
+  readonly gameVersion: number;
+  readonly updatedAt: number;
+}
+
+const sameRecord = (page: OpenPage | undefined, game: StoredDocument): boolean =>
+  page !== undefined &&
+  page.createdAt === game.createdAt &&
+  page.gameVersion === game.version &&
+  page.updatedAt === game.updatedAt;
 
 const PAGE_DIGITS = 16;
 /** Sealed pages kept inflated, by their deflated text (which is their content: no stale hit can occur). */
@@ -140,6 +192,8 @@ export class GameHistory {
   readonly #versions: number;
   /** Least recently used first. */
   readonly #inflated = new Map<string, JsonValue[]>();
+  /** Least recently written first. */
+  readonly #openPages = new Map<string, OpenPage>();
 
   /** `versions`: how many versions each game keeps; 0 keeps none. */
   constructor(store: Store, versions: number) {
@@ -160,10 +214,7 @@ export class GameHistory {
    * The ops that record a new version, for the commit that writes it, and the entry count the
    * game document must then hold. With no readable previous record, the history starts again.
    */
-  async recordOps(
-    gameId: string,
-    write: VersionWrite,
-  ): Promise<{ readonly ops: CommitOp[]; readonly count: number }> {
+  async recordOps(gameId: string, write: VersionWrite): Promise<RecordedVersion> {
     if (!this.enabled) return { ops: [], count: 0 };
     const previous = write.previous;
     const ordinal = (previous?.game.historyCount ?? 0) + 1;
@@ -181,26 +232,52 @@ export class GameHistory {
       entry.pv = previous.document.version;
       entry.pt = previous.document.updatedAt;
     }
-    const ops: CommitOp[] = [
-      {
+    const key = pageKey(gameId, pageOf(ordinal));
+    // Used once: a failed commit must not leave it behind, and a successful one sets the next.
+    const open = this.#openPages.get(gameId);
+    this.#openPages.delete(gameId);
+    const known =
+      previous !== undefined && open?.count === ordinal - 1 && sameRecord(open, previous.document);
+    let pageWrite: PageWrite | undefined;
+    let pageOp: CommitOp;
+    if (known && open?.key === key) {
+      // The page as this instance wrote it, under its version: no read, no parse, no re-serialization.
+      assertJsonValue(entry, '$push "e"');
+      const entries = [...open.entries, entry];
+      const json = `${open.json.slice(0, -2)},${JSON.stringify(entry)}]}`;
+      pageWrite = { key, count: ordinal, entries, json };
+      pageOp = {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key,
+        value: withJsonText({ e: entries }, json),
+        expectedVersion: open.version,
+        expiresAt: write.expiresAt,
+      };
+    } else {
+      pageWrite = { key, count: ordinal, entries: undefined, json: undefined };
+      pageOp = {
         op: 'patch',
         collection: HISTORY_COLLECTION,
-        key: pageKey(gameId, pageOf(ordinal)),
+        key,
         patch: { $push: { e: entry } },
         upsert: true,
         expiresAt: write.expiresAt,
-      },
-    ];
+      };
+    }
+    const ops: CommitOp[] = [pageOp];
     // The first entry of a page seals the page before it, under its version: a concurrent writer retries.
     if (ordinal > 1 && pageOf(ordinal) !== pageOf(ordinal - 1)) {
-      const full = await this.#store.get(HISTORY_COLLECTION, pageKey(gameId, pageOf(ordinal - 1)));
-      const entries = full === undefined || !isJsonObject(full.value) ? undefined : full.value.e;
-      if (full !== undefined && Array.isArray(entries)) {
+      const full =
+        known && open !== undefined
+          ? { key: open.key, version: open.version, entries: open.json.slice('{"e":'.length, -1) }
+          : await this.#readFullPage(gameId, pageOf(ordinal - 1));
+      if (full !== undefined) {
         ops.push({
           op: 'put',
           collection: HISTORY_COLLECTION,
           key: full.key,
-          value: { z: deflateRawSync(JSON.stringify(entries)).toString('base64') },
+          value: { z: deflateRawSync(full.entries).toString('base64') },
           expectedVersion: full.version,
           expiresAt: write.expiresAt,
         });
@@ -213,11 +290,77 @@ export class GameHistory {
         collection: HISTORY_COLLECTION,
         key: pageKey(gameId, pruned / PAGE_ENTRIES - 1),
       });
-    return { ops, count: ordinal };
+    return { ops, count: ordinal, page: { op: pageOp, write: pageWrite } };
+  }
+
+  /**
+   * Tells the history that the commit of `ops` (holding what {@link recordOps} returned) succeeded
+   * with `results`, and that `game` is the game document it wrote: the page it wrote stays known,
+   * so that the next version appends to it without reading it back.
+   */
+  committed(
+    gameId: string,
+    recorded: RecordedVersion | undefined,
+    ops: readonly CommitOp[],
+    results: readonly OpResult[],
+    game: StoredDocument,
+  ): void {
+    const page = recorded?.page;
+    if (page === undefined) return;
+    const index = ops.indexOf(page.op);
+    const result = results[index] as DocumentWriteResult | undefined;
+    // Another op of the commit changed the page too (a new expiry): its text is no longer ours.
+    const touchedAgain = ops.some(
+      (op) =>
+        op !== page.op &&
+        'collection' in op &&
+        op.collection === HISTORY_COLLECTION &&
+        op.key === page.write.key,
+    );
+    if (index < 0 || result?.document === undefined || touchedAgain) return;
+    let { entries, json } = page.write;
+    if (entries === undefined || json === undefined) {
+      const value = result.document.value;
+      const e = isJsonObject(value) ? value.e : undefined;
+      if (!isJsonObject(value) || Object.keys(value).length !== 1 || !Array.isArray(e)) return;
+      entries = e;
+      json = JSON.stringify({ e });
+    }
+    this.#openPages.set(gameId, {
+      key: page.write.key,
+      count: page.write.count,
+      version: result.document.version,
+      entries,
+      json,
+      createdAt: game.createdAt,
+      gameVersion: game.version,
+      updatedAt: game.updatedAt,
+    });
+    if (this.#openPages.size > OPEN_PAGES) {
+      const oldest = this.#openPages.keys().next();
+      if (oldest.done !== true) this.#openPages.delete(oldest.value);
+    }
+  }
+
+  /** Forgets the open page of a game whose pages are being deleted or given a new expiry. */
+  forget(gameId: string): void {
+    this.#openPages.delete(gameId);
+  }
+
+  /** A full page's entries as JSON text, read from storage, for sealing it. */
+  async #readFullPage(
+    gameId: string,
+    page: number,
+  ): Promise<{ readonly key: string; readonly version: number; readonly entries: string } | undefined> {
+    const full = await this.#store.get(HISTORY_COLLECTION, pageKey(gameId, page));
+    const entries = full === undefined || !isJsonObject(full.value) ? undefined : full.value.e;
+    if (full === undefined || !Array.isArray(entries)) return undefined;
+    return { key: full.key, version: full.version, entries: JSON.stringify(entries) };
   }
 
   /** Ops that delete every page of the game: its removal, or a history started again. */
   async deleteOps(gameId: string): Promise<CommitOp[]> {
+    this.forget(gameId);
     return (await this.#pages(gameId)).map((page) => ({
       op: 'delete',
       collection: HISTORY_COLLECTION,
@@ -227,6 +370,7 @@ export class GameHistory {
 
   /** Ops that give every page the game document's new expiry (completing or reopening it). */
   async expireOps(gameId: string, expiresAt: number | null): Promise<CommitOp[]> {
+    this.forget(gameId);
     return (await this.#pages(gameId)).map((page) => ({
       op: 'patch',
       collection: HISTORY_COLLECTION,

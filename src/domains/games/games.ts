@@ -26,7 +26,6 @@ import {
   recordKeyOf,
   runInKeyScope,
 } from '../../engine/idempotency.js';
-import { copyJson } from '../../engine/json.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { Store } from '../../engine/store.js';
 import type {
@@ -37,23 +36,31 @@ import type {
   OpResult,
   StoredDocument,
 } from '../../engine/types.js';
-import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
+import {
+  invalidInput,
+  isSavepointError,
+  notFound,
+  SavepointError,
+  toSavepointError,
+  versionConflict,
+} from '../../errors.js';
 import { FeedHub, GameEventFeed, type GameFeedOptions } from './event-feed.js';
 import { readEventRange } from './event-range.js';
 import {
   DEFAULT_HISTORY_VERSIONS,
   GameHistory,
   type GameVersion,
+  type RecordedVersion,
   type VersionedFields,
   versionedFields,
 } from './game-history.js';
 import {
-  assertEvents,
   assertPhase,
   assertPlayers,
-  assertState,
   assertStatus,
   assertWholeNumber,
+  checkedEvents,
+  checkedState,
   isObject,
 } from './game-input.js';
 import {
@@ -85,6 +92,7 @@ import type {
   KeyOptions,
   OpenFeedOptions,
   PersistInput,
+  PersistOptions,
   PersistResult,
   ReadEventsOptions,
   ReconnectInput,
@@ -203,35 +211,42 @@ export class Games {
    * Errors: `VERSION_CONFLICT` (stale `expectedVersion`), `GAME_COMPLETED` (reopening without
    * `forceOverwrite`), `CORRUPT_DATA` (unreadable record, without `forceOverwrite`).
    */
-  async persist(gameId: string, input: PersistInput, options: WriteOptions = {}): Promise<PersistResult> {
+  async persist(gameId: string, input: PersistInput, options: PersistOptions = {}): Promise<PersistResult> {
     return this.#once('persist', gameId, input, options.idempotencyKey, () =>
       this.#persist(gameId, input, options),
     );
   }
 
-  async #persist(gameId: string, input: PersistInput, options: WriteOptions): Promise<PersistResult> {
+  async #persist(gameId: string, input: PersistInput, options: PersistOptions): Promise<PersistResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('persist takes { state, players?, phase?, status? }');
-    assertState(input.state, 'state');
+    // Checked, copied (the caller may keep mutating its state while this call awaits) and serialized once.
+    const state = checkedState(input.state, 'state');
     if (input.players !== undefined) assertPlayers(input.players);
     if (input.phase !== undefined) assertPhase(input.phase);
     if (input.status !== undefined) assertStatus(input.status);
     if (input.expectedVersion !== undefined) assertWholeNumber(input.expectedVersion, 'expectedVersion');
     const force = input.forceOverwrite === true;
-    // Copied now: the caller may keep mutating its state while this call awaits.
     const write: PersistWrite = {
-      state: copyJson(input.state),
+      state,
       players: input.players === undefined ? undefined : [...input.players],
       phase: input.phase,
       status: input.status,
       expectedVersion: force ? undefined : input.expectedVersion,
       force,
     };
+    const { versionCheck } = options;
     return this.#writeOrQueue(
       gameId,
       options,
-      (onLoaded) => this.#persistDurable(gameId, write, onLoaded),
-      (base) => this.#outbox.enqueuePersist(gameId, base, write),
+      (onLoaded) => this.#persistDurable(gameId, write, onLoaded, versionCheck),
+      (base) => {
+        if (versionCheck === undefined) return this.#outbox.enqueuePersist(gameId, base, write);
+        // Checked against the game as it will be when this write applies, and pinned to that version.
+        const version = (this.#outbox.known(gameId) ?? base)?.version;
+        versionCheck(version);
+        return this.#outbox.enqueuePersist(gameId, base, { ...write, expectedVersion: version });
+      },
     );
   }
 
@@ -271,6 +286,7 @@ export class Games {
     gameId: string,
     write: PersistWrite,
     onLoaded?: (loaded: LoadedGame | undefined) => void,
+    versionCheck?: (currentVersion: number | undefined) => void,
   ): Promise<PersistResult> {
     const { state, players, force } = write;
     const expected = write.expectedVersion;
@@ -282,11 +298,19 @@ export class Games {
       try {
         current = await this.#load(gameId);
       } catch (error) {
-        // An unreadable record can only be replaced on purpose.
-        if (!force || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
+        // An unreadable record can only be replaced on purpose, and has no version to check.
+        if (!force || versionCheck !== undefined || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
         unreadable = true;
       }
       onLoaded?.(current);
+      if (versionCheck !== undefined) {
+        // The write below is conditional on this very version (see #versionWrite).
+        try {
+          versionCheck(current?.document.version);
+        } catch (error) {
+          throw new StopRetry(toSavepointError(error));
+        }
+      }
       if (expected !== undefined && (current?.document.version ?? 0) !== expected) {
         throw new StopRetry(
           versionConflict(
@@ -309,13 +333,21 @@ export class Games {
         completedAt: status === 'active' ? null : (previous?.completedAt ?? now),
       };
       const lastSeq = previous?.lastSeq ?? (await this.#store.streamHead(streamOf(gameId)));
-      const { game, ops } = await this.#versionWrite(gameId, current, fields, lastSeq, now, unreadable);
+      const { game, ops, recorded } = await this.#versionWrite(
+        gameId,
+        current,
+        fields,
+        lastSeq,
+        now,
+        unreadable,
+      );
       const answerOf = (results: readonly OpResult[]): PersistResult => {
         const document = (results[0] as DocumentWriteResult).document;
         return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
       };
       const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const document = (result.results[0] as DocumentWriteResult).document;
+      this.#history.committed(gameId, recorded, ops, result.results, document);
       this.#remember(gameId, knownOf({ game, document }));
       return answerOf(result.results);
     });
@@ -343,16 +375,14 @@ export class Games {
   ): Promise<AppendEventsResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('events takes { events, state?, phase?, expectedSeq? }');
-    assertEvents(input.events);
-    if (input.state !== undefined) assertState(input.state, 'state');
+    // Checked and copied in one walk each (the caller may keep mutating them while this call awaits).
+    const events = checkedEvents(input.events);
+    const state = input.state === undefined ? undefined : checkedState(input.state, 'state');
     if (input.phase !== undefined) assertPhase(input.phase);
     if (input.expectedSeq !== undefined) assertWholeNumber(input.expectedSeq, 'expectedSeq');
     const write: AppendWrite = {
-      events: input.events.map(({ type, data }) => ({
-        type,
-        data: data === undefined ? null : copyJson(data),
-      })),
-      state: input.state === undefined ? undefined : copyJson(input.state),
+      events,
+      state,
       phase: input.phase,
       expectedSeq: input.expectedSeq,
     };
@@ -414,22 +444,21 @@ export class Games {
         const written = (results[1] as DocumentWriteResult).document;
         return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
       };
-      const result = await this.#store.commit(
-        [
-          { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
-          {
-            op: 'put',
-            collection: GAME_COLLECTION,
-            key: gameId,
-            value: storedGameToJson(next),
-            expectedVersion: document.version,
-            expiresAt: document.expiresAt,
-          },
-          ...(recorded?.ops ?? []),
-        ],
-        { answer: (results) => asJson(answerOf(results)) },
-      );
+      const ops: CommitOp[] = [
+        { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
+        {
+          op: 'put',
+          collection: GAME_COLLECTION,
+          key: gameId,
+          value: storedGameToJson(next),
+          expectedVersion: document.version,
+          expiresAt: document.expiresAt,
+        },
+        ...(recorded?.ops ?? []),
+      ];
+      const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const written = (result.results[1] as DocumentWriteResult).document;
+      this.#history.committed(gameId, recorded, ops, result.results, written);
       this.#remember(gameId, knownOf({ game: next, document: written }));
       return answerOf(result.results);
     });
@@ -539,7 +568,7 @@ export class Games {
       const now = this.#store.now();
       const lastSeq = game.lastSeq + 1;
       const written = await this.#versionWrite(gameId, current, target.fields, lastSeq, now, false);
-      const result = await this.#store.commit([
+      const ops: CommitOp[] = [
         {
           op: 'append',
           stream: streamOf(gameId),
@@ -547,8 +576,10 @@ export class Games {
           expectedHead: game.lastSeq,
         },
         ...written.ops,
-      ]);
+      ];
+      const result = await this.#store.commit(ops);
       const stored = (result.results[1] as DocumentWriteResult).document;
+      this.#history.committed(gameId, written.recorded, ops, result.results, stored);
       this.#remember(gameId, knownOf({ game: written.game, document: stored }));
       return {
         success: true,
@@ -845,7 +876,7 @@ export class Games {
     lastSeq: number,
     now: number,
     unreadable: boolean,
-  ): Promise<{ readonly game: StoredGame; readonly ops: CommitOp[] }> {
+  ): Promise<{ readonly game: StoredGame; readonly ops: CommitOp[]; readonly recorded: RecordedVersion }> {
     const previous = current?.game;
     const completing = fields.status === 'completed' && previous?.status !== 'completed';
     const reopening = previous?.status === 'completed' && fields.status === 'active';
@@ -885,7 +916,7 @@ export class Games {
       ops.push(...(await this.#history.expireOps(gameId, expiresAt)));
     }
     if (completing && expiresAt !== null) ops.push(...(await this.#seats.expireOps(gameId, expiresAt)));
-    return { game, ops };
+    return { game, ops, recorded: history };
   }
 
   /** The readable record of an existing game. Errors: `NOT_FOUND`, `CORRUPT_DATA`. */
