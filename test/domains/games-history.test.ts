@@ -27,6 +27,10 @@ async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Er
   return error;
 }
 
+/** The pages history documents belong to: `{gameId}/{page}` and its entries' `{gameId}/{page}.{position}`. */
+const pagesOf = (documents: ReadonlyArray<{ readonly key: string }>): Set<number> =>
+  new Set(documents.map((document) => Number(document.key.split('/')[1]?.slice(0, 16))));
+
 const state = (round: number, extra: JsonObject = {}): JsonObject => ({
   round,
   pot: round * 10,
@@ -96,8 +100,11 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     expect((await games.restoreVersion('g1', 36)).state).toEqual(state(36));
     expect((await rejection(games.restoreVersion('g1', 35), 'NOT_FOUND')).message).toMatch(/pruned/);
     // 40 entries in pages of 16: the first page (1-16) and second (17-32) hold only pruned entries.
-    const pages = await store.list(HISTORY_COLLECTION, { prefix: 'g1/' });
-    expect(pages.items.length).toBeLessThanOrEqual(2);
+    const stored = await store.list(HISTORY_COLLECTION, { prefix: 'g1/' });
+    const pages = pagesOf(stored.items);
+    expect(pages.size).toBeLessThanOrEqual(2);
+    expect(pages.has(0)).toBe(false);
+    expect(pages.has(1)).toBe(false);
   });
 
   it('rolls back as a new version, with the rollback event in the same commit', async () => {
@@ -225,7 +232,16 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
   it('removes the history with the game, and lets it expire with a completed game', async () => {
     const games = await open({ gameTtlMs: 60_000 });
     for (let round = 1; round <= 20; round++) await games.persist('g1', { state: state(round) });
-    expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.length).toBe(2);
+    // The first 16 entries sealed into their page, the other 4 each in its own document.
+    const stored = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
+    expect(pagesOf(stored)).toEqual(new Set([0, 1]));
+    expect(stored.map((document) => document.key)).toEqual([
+      'g1/0000000000000000',
+      'g1/0000000000000001.00',
+      'g1/0000000000000001.01',
+      'g1/0000000000000001.02',
+      'g1/0000000000000001.03',
+    ]);
     await games.delete('g1');
     expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items).toEqual([]);
 
@@ -237,9 +253,52 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     await rejection(games.history('g2'), 'NOT_FOUND');
   });
 
+  it('reads and seals an open page stored by earlier versions (entries in the page document)', async () => {
+    const games = await open();
+    const seen = new Map<number, GameRecord>();
+    const write = async (round: number) => {
+      clock.advance(5);
+      await games.persist('g1', { state: state(round) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    for (let round = 1; round <= 3; round++) await write(round);
+    // As earlier versions stored it: the open page's entries in `e`, no entry documents.
+    const entries = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
+    expect(entries.map((document) => document.key)).toEqual([
+      'g1/0000000000000000.00',
+      'g1/0000000000000000.01',
+      'g1/0000000000000000.02',
+    ]);
+    await store.commit([
+      ...entries.map((document) => ({
+        op: 'delete' as const,
+        collection: HISTORY_COLLECTION,
+        key: document.key,
+      })),
+      {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key: 'g1/0000000000000000',
+        value: { e: entries.map((document) => document.value) },
+      },
+    ]);
+    for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
+    for (let round = 4; round <= 20; round++) await write(round);
+    expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.map((d) => d.key)).toEqual([
+      'g1/0000000000000000',
+      'g1/0000000000000001.00',
+      'g1/0000000000000001.01',
+      'g1/0000000000000001.02',
+      'g1/0000000000000001.03',
+    ]);
+    expect((await games.history('g1')).versions.length).toBe(20);
+    for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
+  });
+
   it('stays exact when two instances write one game in turns, and when the other one deletes and remakes it', async () => {
-    // Each instance appends to the page it last wrote without reading it back, but only while the
-    // game is as it left it: the other instance's writes, and a delete and remake, send it to storage.
+    // Entries and seals from either instance, across page boundaries, and a game remade by the other
+    // instance up to as many entries as the first one last saw: every version reads back exactly.
     const [a, b] = [await open(), await open()];
     const seen = new Map<number, GameRecord>();
     const write = async (games: Games, round: number) => {
@@ -255,7 +314,7 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     for (const [round, games] of writers.entries()) await write(games, round + 1);
     for (const [version, record] of seen) expect(await b.restoreVersion('g1', version)).toEqual(record);
 
-    // b deletes and remakes the game until it has as many entries as a last saw: a must not reuse its page.
+    // b deletes and remakes the game until it has as many entries as a last saw.
     await a.persist('g2', { state: state(0) });
     for (let round = 1; round <= 3; round++)
       await a.appendEvents('g2', { events: [{ type: 'move' }], state: state(round) });

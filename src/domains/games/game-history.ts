@@ -8,14 +8,18 @@
  *   delta (`d`) that turns the fields of the next newer version into its own. The newest fields are
  *   the game document itself, so a write only adds a small delta computed from the record it
  *   already read, and reading version V walks back from the current state.
- * - Entries are appended (`$push`, no read) to page documents of {@link PAGE_ENTRIES} entries,
- *   `game-history/{gameId}/{page}`: one row per 16 versions instead of one per version, since
- *   per-row overhead would otherwise cost more than the deltas themselves. The write that starts a
- *   page seals the full one before it: its entries are deflated into one string (`z`), since
- *   neighbouring deltas repeat the same paths and compress several times over.
+ * - Each entry is written as a document of its own, `game-history/{gameId}/{page}.{position}`: a
+ *   write adds its entry and rewrites nothing. Every {@link PAGE_ENTRIES} entries make a page; the
+ *   write that starts a page seals the full one before it: its entries are deflated into one page
+ *   document `game-history/{gameId}/{page}` (`z`), since neighbouring deltas repeat the same paths
+ *   and compress several times over, and one row per 16 versions costs less than 16 (per-row
+ *   overhead would otherwise cost more than the deltas themselves). Its entry documents go in the
+ *   same commit. Pages written before entries had documents of their own hold their entries in `e`
+ *   (open) and are read, and sealed, with the entry documents that follow them.
  * - The game document counts the entries written (`history`); entry n lives in page ⌊(n−1)/16⌋.
  *   Entries older than the last `versions` are pruned: ignored when read, and their page deleted in
- *   the commit that makes the whole page too old. Pages expire with the game and are deleted with it.
+ *   the commit that makes the whole page too old. Pages and entries expire with the game and are
+ *   deleted with it.
  * - Everything is written in the commit that makes the version current, so history and state never
  *   disagree, whatever crashes.
  *
@@ -24,25 +28,14 @@
  * (`pv`, `pt`), which replace it whenever no event append came between.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { assertJsonValue, withJsonText } from '../../engine/json.js';
 import { applyJsonDelta, diffJson, isJsonDelta, type JsonDelta } from '../../engine/json-delta.js';
 import type { Store } from '../../engine/store.js';
-import type {
-  CommitOp,
-  DocumentWriteResult,
-  JsonObject,
-  JsonValue,
-  OpResult,
-  StoredDocument,
-} from '../../engine/types.js';
+import type { CommitOp, JsonObject, JsonValue, StoredDocument } from '../../engine/types.js';
 import { notFound } from '../../errors.js';
 import { type GameStatus, isJsonObject, type StoredGame } from './game-record.js';
 
-/** Collection of history pages, keyed by {@link pageKey}. */
+/** Collection of history pages and entries, keyed by {@link pageKey} and {@link entryKey}. */
 export const HISTORY_COLLECTION = 'game-history';
-/** Games whose open page (the one taking entries) is kept in memory, the most recently written. */
-const OPEN_PAGES = 1024;
-
 /** Versions kept per game (`SAVEPOINT_GAME_HISTORY`). */
 export const DEFAULT_HISTORY_VERSIONS = 100;
 /** Entries per page document. */
@@ -85,47 +78,6 @@ export interface VersionWrite {
   readonly expiresAt: number | null;
 }
 
-/** The page a version's entry goes to, as {@link GameHistory.recordOps} writes it. */
-interface PageWrite {
-  readonly key: string;
-  /** Entries written for the game once this one is (the game document's `history`). */
-  readonly count: number;
-  /** The page's entries and text after the write, when known without reading it back. */
-  readonly entries: JsonValue[] | undefined;
-  readonly json: string | undefined;
-}
-
-/** What {@link GameHistory.recordOps} adds to the commit that makes a version current. */
-export interface RecordedVersion {
-  readonly ops: CommitOp[];
-  /** The entry count the game document must then hold. */
-  readonly count: number;
-  readonly page?: { readonly op: CommitOp; readonly write: PageWrite };
-}
-
-/**
- * A game's open page as this instance last wrote it, with the game document written in the same
- * commit. It is used only while the game document is still that very one (same creation time,
- * version and update time): then no other writer has touched the game, nor so the page, since.
- */
-interface OpenPage {
-  readonly key: string;
-  readonly count: number;
-  readonly version: number;
-  readonly entries: JsonValue[];
-  /** `JSON.stringify({ e: entries })`. */
-  readonly json: string;
-  readonly createdAt: number;
-  readonly gameVersion: number;
-  readonly updatedAt: number;
-}
-
-const sameRecord = (page: OpenPage | undefined, game: StoredDocument): boolean =>
-  page !== undefined &&
-  page.createdAt === game.createdAt &&
-  page.gameVersion === game.version &&
-  page.updatedAt === game.updatedAt;
-
 const PAGE_DIGITS = 16;
 /** Sealed pages kept inflated, by their deflated text (which is their content: no stale hit can occur). */
 const INFLATED_PAGES = 512;
@@ -134,6 +86,15 @@ const pagePrefix = (gameId: string): string => `${gameId}/`;
 const pageKey = (gameId: string, page: number): string =>
   `${pagePrefix(gameId)}${String(page).padStart(PAGE_DIGITS, '0')}`;
 const pageOf = (ordinal: number): number => Math.floor((ordinal - 1) / PAGE_ENTRIES);
+/** Entry n's own document: `{page}.{position in the page}`, listed right after its page. */
+const entryKey = (gameId: string, ordinal: number): string =>
+  `${pageKey(gameId, pageOf(ordinal))}.${String((ordinal - 1) % PAGE_ENTRIES).padStart(2, '0')}`;
+/** The position an entry document's key ends with (`.07`), or `undefined` for a page's key. */
+function positionOf(suffix: string): number | undefined {
+  if (!/^\.\d{2}$/.test(suffix)) return undefined;
+  const position = Number(suffix.slice(1));
+  return position < PAGE_ENTRIES ? position : undefined;
+}
 
 export function versionedFields(game: StoredGame): VersionedFields {
   return {
@@ -192,8 +153,6 @@ export class GameHistory {
   readonly #versions: number;
   /** Least recently used first. */
   readonly #inflated = new Map<string, JsonValue[]>();
-  /** Least recently written first. */
-  readonly #openPages = new Map<string, OpenPage>();
 
   /** `versions`: how many versions each game keeps; 0 keeps none. */
   constructor(store: Store, versions: number) {
@@ -214,7 +173,10 @@ export class GameHistory {
    * The ops that record a new version, for the commit that writes it, and the entry count the
    * game document must then hold. With no readable previous record, the history starts again.
    */
-  async recordOps(gameId: string, write: VersionWrite): Promise<RecordedVersion> {
+  async recordOps(
+    gameId: string,
+    write: VersionWrite,
+  ): Promise<{ readonly ops: CommitOp[]; readonly count: number }> {
     if (!this.enabled) return { ops: [], count: 0 };
     const previous = write.previous;
     const ordinal = (previous?.game.historyCount ?? 0) + 1;
@@ -232,57 +194,19 @@ export class GameHistory {
       entry.pv = previous.document.version;
       entry.pt = previous.document.updatedAt;
     }
-    const key = pageKey(gameId, pageOf(ordinal));
-    // Used once: a failed commit must not leave it behind, and a successful one sets the next.
-    const open = this.#openPages.get(gameId);
-    this.#openPages.delete(gameId);
-    const known =
-      previous !== undefined && open?.count === ordinal - 1 && sameRecord(open, previous.document);
-    let pageWrite: PageWrite | undefined;
-    let pageOp: CommitOp;
-    if (known && open?.key === key) {
-      // The page as this instance wrote it, under its version: no read, no parse, no re-serialization.
-      assertJsonValue(entry, '$push "e"');
-      const entries = [...open.entries, entry];
-      const json = `${open.json.slice(0, -2)},${JSON.stringify(entry)}]}`;
-      pageWrite = { key, count: ordinal, entries, json };
-      pageOp = {
+    const ops: CommitOp[] = [
+      {
         op: 'put',
         collection: HISTORY_COLLECTION,
-        key,
-        value: withJsonText({ e: entries }, json),
-        expectedVersion: open.version,
+        key: entryKey(gameId, ordinal),
+        value: entry,
         expiresAt: write.expiresAt,
-      };
-    } else {
-      pageWrite = { key, count: ordinal, entries: undefined, json: undefined };
-      pageOp = {
-        op: 'patch',
-        collection: HISTORY_COLLECTION,
-        key,
-        patch: { $push: { e: entry } },
-        upsert: true,
-        expiresAt: write.expiresAt,
-      };
-    }
-    const ops: CommitOp[] = [pageOp];
-    // The first entry of a page seals the page before it, under its version: a concurrent writer retries.
-    if (ordinal > 1 && pageOf(ordinal) !== pageOf(ordinal - 1)) {
-      const full =
-        known && open !== undefined
-          ? { key: open.key, version: open.version, entries: open.json.slice('{"e":'.length, -1) }
-          : await this.#readFullPage(gameId, pageOf(ordinal - 1));
-      if (full !== undefined) {
-        ops.push({
-          op: 'put',
-          collection: HISTORY_COLLECTION,
-          key: full.key,
-          value: { z: deflateRawSync(full.entries).toString('base64') },
-          expectedVersion: full.version,
-          expiresAt: write.expiresAt,
-        });
-      }
-    }
+      },
+    ];
+    // The first entry of a page seals the page before it (the game document's condition in the
+    // same commit makes a concurrent writer retry).
+    if (ordinal > 1 && pageOf(ordinal) !== pageOf(ordinal - 1))
+      ops.push(...(await this.#sealOps(gameId, pageOf(ordinal - 1), write.expiresAt)));
     const pruned = ordinal - this.#versions;
     if (pruned > 0 && pruned % PAGE_ENTRIES === 0)
       ops.push({
@@ -290,77 +214,47 @@ export class GameHistory {
         collection: HISTORY_COLLECTION,
         key: pageKey(gameId, pruned / PAGE_ENTRIES - 1),
       });
-    return { ops, count: ordinal, page: { op: pageOp, write: pageWrite } };
+    return { ops, count: ordinal };
   }
 
-  /**
-   * Tells the history that the commit of `ops` (holding what {@link recordOps} returned) succeeded
-   * with `results`, and that `game` is the game document it wrote: the page it wrote stays known,
-   * so that the next version appends to it without reading it back.
-   */
-  committed(
-    gameId: string,
-    recorded: RecordedVersion | undefined,
-    ops: readonly CommitOp[],
-    results: readonly OpResult[],
-    game: StoredDocument,
-  ): void {
-    const page = recorded?.page;
-    if (page === undefined) return;
-    const index = ops.indexOf(page.op);
-    const result = results[index] as DocumentWriteResult | undefined;
-    // Another op of the commit changed the page too (a new expiry): its text is no longer ours.
-    const touchedAgain = ops.some(
-      (op) =>
-        op !== page.op &&
-        'collection' in op &&
-        op.collection === HISTORY_COLLECTION &&
-        op.key === page.write.key,
-    );
-    if (index < 0 || result?.document === undefined || touchedAgain) return;
-    let { entries, json } = page.write;
-    if (entries === undefined || json === undefined) {
-      const value = result.document.value;
-      const e = isJsonObject(value) ? value.e : undefined;
-      if (!isJsonObject(value) || Object.keys(value).length !== 1 || !Array.isArray(e)) return;
-      entries = e;
-      json = JSON.stringify({ e });
+  /** The ops that deflate a full page's entries into its page document and delete its entry documents. */
+  async #sealOps(gameId: string, page: number, expiresAt: number | null): Promise<CommitOp[]> {
+    const key = pageKey(gameId, page);
+    const stored = (await this.#store.list(HISTORY_COLLECTION, { prefix: key, limit: 1000 })).items;
+    const byPosition = new Map<number, JsonValue>();
+    let legacy: StoredDocument | undefined;
+    for (const document of stored) {
+      const position = positionOf(document.key.slice(key.length));
+      if (position !== undefined) byPosition.set(position, document.value);
+      else if (document.key === key && isJsonObject(document.value) && Array.isArray(document.value.e)) {
+        legacy = document;
+        document.value.e.forEach((item, index) => {
+          if (!byPosition.has(index)) byPosition.set(index, item);
+        });
+      }
     }
-    this.#openPages.set(gameId, {
-      key: page.write.key,
-      count: page.write.count,
-      version: result.document.version,
-      entries,
-      json,
-      createdAt: game.createdAt,
-      gameVersion: game.version,
-      updatedAt: game.updatedAt,
-    });
-    if (this.#openPages.size > OPEN_PAGES) {
-      const oldest = this.#openPages.keys().next();
-      if (oldest.done !== true) this.#openPages.delete(oldest.value);
-    }
-  }
-
-  /** Forgets the open page of a game whose pages are being deleted or given a new expiry. */
-  forget(gameId: string): void {
-    this.#openPages.delete(gameId);
-  }
-
-  /** A full page's entries as JSON text, read from storage, for sealing it. */
-  async #readFullPage(
-    gameId: string,
-    page: number,
-  ): Promise<{ readonly key: string; readonly version: number; readonly entries: string } | undefined> {
-    const full = await this.#store.get(HISTORY_COLLECTION, pageKey(gameId, page));
-    const entries = full === undefined || !isJsonObject(full.value) ? undefined : full.value.e;
-    if (full === undefined || !Array.isArray(entries)) return undefined;
-    return { key: full.key, version: full.version, entries: JSON.stringify(entries) };
+    // The entries in order, up to the first one missing (a damaged page ends the walk there anyway).
+    const entries: JsonValue[] = [];
+    for (let position = 0; byPosition.has(position); position++)
+      entries.push(byPosition.get(position) as JsonValue);
+    if (entries.length === 0) return [];
+    return [
+      {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key,
+        value: { z: deflateRawSync(JSON.stringify(entries)).toString('base64') },
+        ...(legacy === undefined ? { mustNotExist: true } : { expectedVersion: legacy.version }),
+        expiresAt,
+      },
+      ...stored
+        .filter((document) => document.key !== key)
+        .map((document): CommitOp => ({ op: 'delete', collection: HISTORY_COLLECTION, key: document.key })),
+    ];
   }
 
   /** Ops that delete every page of the game: its removal, or a history started again. */
   async deleteOps(gameId: string): Promise<CommitOp[]> {
-    this.forget(gameId);
     return (await this.#pages(gameId)).map((page) => ({
       op: 'delete',
       collection: HISTORY_COLLECTION,
@@ -370,7 +264,6 @@ export class GameHistory {
 
   /** Ops that give every page the game document's new expiry (completing or reopening it). */
   async expireOps(gameId: string, expiresAt: number | null): Promise<CommitOp[]> {
-    this.forget(gameId);
     return (await this.#pages(gameId)).map((page) => ({
       op: 'patch',
       collection: HISTORY_COLLECTION,
@@ -392,14 +285,21 @@ export class GameHistory {
     if (!this.enabled || count === 0) return [];
     const oldest = Math.max(1, count - this.#versions + 1);
     const entries = new Map<number, HistoryEntry>();
+    const keep = (ordinal: number, item: JsonValue) => {
+      const entry = parseEntry(item);
+      if (entry !== undefined && ordinal >= oldest && ordinal <= count && !entries.has(ordinal))
+        entries.set(ordinal, entry);
+    };
     for (const page of await this.#pages(gameId)) {
-      const index = Number(page.key.slice(pagePrefix(gameId).length));
-      const items = this.#entriesOf(page);
-      items.forEach((item, position) => {
-        const ordinal = index * PAGE_ENTRIES + position + 1;
-        const entry = parseEntry(item);
-        if (entry !== undefined && ordinal >= oldest && ordinal <= count) entries.set(ordinal, entry);
-      });
+      const name = page.key.slice(pagePrefix(gameId).length);
+      const index = Number(name.slice(0, PAGE_DIGITS));
+      const position = positionOf(name.slice(PAGE_DIGITS));
+      // An entry document, or a page: sealed, or open from before entries had documents.
+      if (position !== undefined) keep(index * PAGE_ENTRIES + position + 1, page.value);
+      else
+        this.#entriesOf(page).forEach((item, at) => {
+          keep(index * PAGE_ENTRIES + at + 1, item);
+        });
     }
     const versions: GameVersion[] = [];
     let fields: VersionedFields | undefined = versionedFields(current.game);

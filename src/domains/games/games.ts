@@ -50,7 +50,6 @@ import {
   DEFAULT_HISTORY_VERSIONS,
   GameHistory,
   type GameVersion,
-  type RecordedVersion,
   type VersionedFields,
   versionedFields,
 } from './game-history.js';
@@ -333,21 +332,13 @@ export class Games {
         completedAt: status === 'active' ? null : (previous?.completedAt ?? now),
       };
       const lastSeq = previous?.lastSeq ?? (await this.#store.streamHead(streamOf(gameId)));
-      const { game, ops, recorded } = await this.#versionWrite(
-        gameId,
-        current,
-        fields,
-        lastSeq,
-        now,
-        unreadable,
-      );
+      const { game, ops } = await this.#versionWrite(gameId, current, fields, lastSeq, now, unreadable);
       const answerOf = (results: readonly OpResult[]): PersistResult => {
         const document = (results[0] as DocumentWriteResult).document;
         return { success: true, persistedAt: toIso(document.updatedAt), version: document.version };
       };
       const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const document = (result.results[0] as DocumentWriteResult).document;
-      this.#history.committed(gameId, recorded, ops, result.results, document);
       this.#remember(gameId, knownOf({ game, document }));
       return answerOf(result.results);
     });
@@ -458,7 +449,6 @@ export class Games {
       ];
       const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const written = (result.results[1] as DocumentWriteResult).document;
-      this.#history.committed(gameId, recorded, ops, result.results, written);
       this.#remember(gameId, knownOf({ game: next, document: written }));
       return answerOf(result.results);
     });
@@ -579,7 +569,6 @@ export class Games {
       ];
       const result = await this.#store.commit(ops);
       const stored = (result.results[1] as DocumentWriteResult).document;
-      this.#history.committed(gameId, written.recorded, ops, result.results, stored);
       this.#remember(gameId, knownOf({ game: written.game, document: stored }));
       return {
         success: true,
@@ -876,7 +865,7 @@ export class Games {
     lastSeq: number,
     now: number,
     unreadable: boolean,
-  ): Promise<{ readonly game: StoredGame; readonly ops: CommitOp[]; readonly recorded: RecordedVersion }> {
+  ): Promise<{ readonly game: StoredGame; readonly ops: CommitOp[] }> {
     const previous = current?.game;
     const completing = fields.status === 'completed' && previous?.status !== 'completed';
     const reopening = previous?.status === 'completed' && fields.status === 'active';
@@ -916,7 +905,7 @@ export class Games {
       ops.push(...(await this.#history.expireOps(gameId, expiresAt)));
     }
     if (completing && expiresAt !== null) ops.push(...(await this.#seats.expireOps(gameId, expiresAt)));
-    return { game, ops, recorded: history };
+    return { game, ops };
   }
 
   /** The readable record of an existing game. Errors: `NOT_FOUND`, `CORRUPT_DATA`. */
