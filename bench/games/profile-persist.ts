@@ -91,7 +91,11 @@ function summarizeProfile(profile: CpuProfile): void {
   const pct = (ms: number) => `${fmt(ms, 0).padStart(6)} ms ${fmt((100 * ms) / busy, 1).padStart(5)}%`;
   line(`profile: ${fmt(total, 0)} ms sampled, ${fmt(busy, 0)} ms busy (percentages are of busy time)`);
   line('top self time:');
-  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) line(`  ${pct(ms)}  ${name}`);
+  for (const [name, ms] of [...self]
+    .filter(([name]) => !name.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25))
+    line(`  ${pct(ms)}  ${name}`);
   line('inclusive time of the project code (dist/), top 25:');
   for (const [name, ms] of [...inclusive]
     .filter(([name]) => name.includes('dist/'))

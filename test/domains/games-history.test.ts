@@ -231,8 +231,9 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
 
   it('removes the history with the game, and lets it expire with a completed game', async () => {
     const games = await open({ gameTtlMs: 60_000 });
-    for (let round = 1; round <= 20; round++) await games.persist('g1', { state: state(round) });
-    // The first 16 entries sealed into their page, the other 4 each in its own document.
+    for (let round = 1; round <= 32; round++) await games.persist('g1', { state: state(round) });
+    // The first 16 entries sealed into their page (by one of the next 16 writes), the other 16 each
+    // in its own document.
     const stored = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
     expect(pagesOf(stored)).toEqual(new Set([0, 1]));
     expect(stored.map((document) => document.key)).toEqual([
@@ -241,6 +242,18 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
       'g1/0000000000000001.01',
       'g1/0000000000000001.02',
       'g1/0000000000000001.03',
+      'g1/0000000000000001.04',
+      'g1/0000000000000001.05',
+      'g1/0000000000000001.06',
+      'g1/0000000000000001.07',
+      'g1/0000000000000001.08',
+      'g1/0000000000000001.09',
+      'g1/0000000000000001.10',
+      'g1/0000000000000001.11',
+      'g1/0000000000000001.12',
+      'g1/0000000000000001.13',
+      'g1/0000000000000001.14',
+      'g1/0000000000000001.15',
     ]);
     await games.delete('g1');
     expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items).toEqual([]);
@@ -284,15 +297,27 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
       },
     ]);
     for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
-    for (let round = 4; round <= 20; round++) await write(round);
+    for (let round = 4; round <= 32; round++) await write(round);
     expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.map((d) => d.key)).toEqual([
       'g1/0000000000000000',
       'g1/0000000000000001.00',
       'g1/0000000000000001.01',
       'g1/0000000000000001.02',
       'g1/0000000000000001.03',
+      'g1/0000000000000001.04',
+      'g1/0000000000000001.05',
+      'g1/0000000000000001.06',
+      'g1/0000000000000001.07',
+      'g1/0000000000000001.08',
+      'g1/0000000000000001.09',
+      'g1/0000000000000001.10',
+      'g1/0000000000000001.11',
+      'g1/0000000000000001.12',
+      'g1/0000000000000001.13',
+      'g1/0000000000000001.14',
+      'g1/0000000000000001.15',
     ]);
-    expect((await games.history('g1')).versions.length).toBe(20);
+    expect((await games.history('g1')).versions.length).toBe(32);
     for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
   });
 

@@ -9,8 +9,8 @@
  *   the game document itself, so a write only adds a small delta computed from the record it
  *   already read, and reading version V walks back from the current state.
  * - Each entry is written as a document of its own, `game-history/{gameId}/{page}.{position}`: a
- *   write adds its entry and rewrites nothing. Every {@link PAGE_ENTRIES} entries make a page; the
- *   write that starts a page seals the full one before it: its entries are deflated into one page
+ *   write adds its entry and rewrites nothing. Every {@link PAGE_ENTRIES} entries make a page; a
+ *   write early in a page seals the full one before it: its entries are deflated into one page
  *   document `game-history/{gameId}/{page}` (`z`), since neighbouring deltas repeat the same paths
  *   and compress several times over, and one row per 16 versions costs less than 16 (per-row
  *   overhead would otherwise cost more than the deltas themselves). Its entry documents go in the
@@ -203,10 +203,10 @@ export class GameHistory {
         expiresAt: write.expiresAt,
       },
     ];
-    // The first entry of a page seals the page before it (the game document's condition in the
-    // same commit makes a concurrent writer retry).
-    if (ordinal > 1 && pageOf(ordinal) !== pageOf(ordinal - 1))
-      ops.push(...(await this.#sealOps(gameId, pageOf(ordinal - 1), write.expiresAt)));
+    // An entry of a page seals the page before it (the game document's condition in the same
+    // commit makes a concurrent writer retry): the one at the game's seal position in its page.
+    if (ordinal > PAGE_ENTRIES && (ordinal - 1) % PAGE_ENTRIES === this.#sealPosition(gameId))
+      ops.push(...(await this.#sealOps(gameId, pageOf(ordinal) - 1, write.expiresAt)));
     const pruned = ordinal - this.#versions;
     if (pruned > 0 && pruned % PAGE_ENTRIES === 0)
       ops.push({
@@ -215,6 +215,20 @@ export class GameHistory {
         key: pageKey(gameId, pruned / PAGE_ENTRIES - 1),
       });
     return { ops, count: ordinal };
+  }
+
+  /**
+   * Where in a page a game's entry seals the page before it. Games written in step (a server's
+   * tables, each acting every few hundred ms) would otherwise all seal in the same write, a burst
+   * that stalled every request behind it; spread by game, the seals take turns. The first entry
+   * seals when few versions are kept: pruning must find the page it deletes already sealed
+   * (it is, since a page is pruned at least 32 entries after it fills and sealed within 16).
+   */
+  #sealPosition(gameId: string): number {
+    if (this.#versions < 2 * PAGE_ENTRIES) return 0;
+    let hash = 0;
+    for (let i = 0; i < gameId.length; i++) hash = (hash * 31 + gameId.charCodeAt(i)) | 0;
+    return (hash >>> 0) % PAGE_ENTRIES;
   }
 
   /** The ops that deflate a full page's entries into its page document and delete its entry documents. */
