@@ -321,6 +321,38 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
   });
 
+  it('seals a page that an instance of an earlier version already sealed without its entry documents', async () => {
+    const games = await open();
+    const seen = new Map<number, GameRecord>();
+    const write = async (round: number) => {
+      clock.advance(5);
+      await games.persist('g1', { state: state(round) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    for (let round = 1; round <= 14; round++) await write(round);
+    // An earlier instance seals page 0 from what it knew (entries 1-10 in its page), during a rolling upgrade.
+    const rows = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
+    const { deflateRawSync } = await import('node:zlib');
+    const known = JSON.stringify(rows.slice(0, 10).map((document) => document.value));
+    await store.commit([
+      ...rows
+        .slice(0, 10)
+        .map((d) => ({ op: 'delete' as const, collection: HISTORY_COLLECTION, key: d.key })),
+      {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key: 'g1/0000000000000000',
+        value: { z: deflateRawSync(known).toString('base64') },
+      },
+    ]);
+    for (let round = 15; round <= 40; round++) await write(round);
+    expect((await games.history('g1', { limit: 1000 })).versions.length).toBe(40);
+    for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
+    const keys = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.map((d) => d.key);
+    expect(keys.filter((key) => key.startsWith('g1/0000000000000000'))).toEqual(['g1/0000000000000000']);
+  });
+
   it('stays exact when two instances write one game in turns, and when the other one deletes and remakes it', async () => {
     // Entries and seals from either instance, across page boundaries, and a game remade by the other
     // instance up to as many entries as the first one last saw: every version reads back exactly.

@@ -240,9 +240,11 @@ export class GameHistory {
     for (const document of stored) {
       const position = positionOf(document.key.slice(key.length));
       if (position !== undefined) byPosition.set(position, document.value);
-      else if (document.key === key && isJsonObject(document.value) && Array.isArray(document.value.e)) {
+      else if (document.key === key) {
+        // The page's own document: open from before entries had documents (`e`), or already sealed
+        // by an instance of that time, which did not know the entry documents.
         legacy = document;
-        document.value.e.forEach((item, index) => {
+        this.#entriesOf(document).forEach((item, index) => {
           if (!byPosition.has(index)) byPosition.set(index, item);
         });
       }
