@@ -13,6 +13,7 @@ export type {
   GamesOptions,
   KeyOptions,
   PersistInput,
+  PersistOptions,
   PersistResult,
   ReconnectInput,
   ReconnectResult,

@@ -4,7 +4,7 @@
  */
 import { invalidInput, SavepointError } from '../errors.js';
 import type { PreparedCommit, PreparedEvent, PreparedOp } from './driver.js';
-import { assertJsonValue, serializeJson } from './json.js';
+import { assertJsonSize, assertJsonValue, jsonTextOf, serializeJson } from './json.js';
 import { assertPatch } from './patch.js';
 import type { CommitOp, Expiry, JsonObject } from './types.js';
 
@@ -75,8 +75,16 @@ function prepareOp(op: CommitOp, at: number, maxValueBytes: number): PreparedOp 
       assertName(op.key, 'key');
       assertDocumentCondition(op);
       if (op.value === undefined) throw invalidInput('put needs a value');
-      assertJsonValue(op.value, `value of ${op.collection}/${op.key}`);
-      const json = serializeJson(op.value, maxValueBytes, `value of ${op.collection}/${op.key}`);
+      const what = `value of ${op.collection}/${op.key}`;
+      // A value built around JSON its caller already checked and serialized is not walked again.
+      const known = jsonTextOf(op.value);
+      let json: string;
+      if (known === undefined) {
+        assertJsonValue(op.value, what);
+        json = serializeJson(op.value, maxValueBytes, what);
+      } else {
+        json = assertJsonSize(known, maxValueBytes, what);
+      }
       return {
         op: 'put',
         collection: op.collection,
@@ -129,6 +137,13 @@ function prepareOp(op: CommitOp, at: number, maxValueBytes: number): PreparedOp 
           throw invalidInput(`event ${index} must be an object`);
         assertName(event.type, `event ${index} type`);
         const data = event.data === undefined ? null : event.data;
+        const known = jsonTextOf(data);
+        if (known !== undefined)
+          return {
+            type: event.type,
+            data,
+            json: assertJsonSize(known, maxValueBytes, `event ${index} data`),
+          };
         assertJsonValue(data, `event ${index} data`);
         return { type: event.type, data, json: serializeJson(data, maxValueBytes, `event ${index} data`) };
       });

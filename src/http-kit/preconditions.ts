@@ -79,17 +79,28 @@ function preconditionFailed(message: string): SavepointError {
 }
 
 /**
- * Turns conditional headers and `expectedVersion` into an engine condition for the record
- * `(collection, key)`. A single strong tag becomes `expectedVersion` directly; `If-Match: *` and
- * tag lists read the record once and pin its current version, so the write itself stays atomic.
- * Throws `400` for malformed or contradictory conditions and `412` when a header cannot match.
+ * A header condition that needs the record's current version (`If-Match: *`, tag lists): `check`
+ * takes the version the write itself reads (`undefined` when there is no record) and throws `412`
+ * (or `400` when the body's `expectedVersion` disagrees) unless the write may go ahead; the write
+ * must then be conditional on that same version, so that it stays atomic.
  */
-export async function writeCondition(
-  store: Store,
+export interface CurrentVersionCheck {
+  readonly check: (current: number | undefined) => void;
+  readonly fromHeader: true;
+}
+
+/**
+ * Turns conditional headers and `expectedVersion` into an engine condition for the record
+ * `(collection, key)` without reading it: a single strong tag becomes `expectedVersion` directly;
+ * `If-Match: *` and tag lists become a {@link CurrentVersionCheck} for the write's own read of the
+ * record (a write that reads it anyway need not read it twice). Throws `400` for malformed or
+ * contradictory conditions.
+ */
+export function parseWriteCondition(
   collection: string,
   key: string,
   input: WriteConditionInput,
-): Promise<WriteCondition> {
+): WriteCondition | CurrentVersionCheck {
   const ifMatch = headerValue(input.ifMatch);
   const ifNoneMatch = headerValue(input.ifNoneMatch);
   if (ifMatch !== undefined && ifNoneMatch !== undefined)
@@ -112,28 +123,53 @@ export async function writeCondition(
   const versions = list.any
     ? []
     : list.tags.flatMap((tag) => (tag.weak || tag.version === undefined ? [] : [tag.version]));
-  let expected: number;
+  const agreeing = (expected: number): void => {
+    if (input.expectedVersion !== undefined && input.expectedVersion !== expected)
+      throw invalidInput(`If-Match (${expected}) and expectedVersion (${input.expectedVersion}) disagree`);
+  };
   if (!list.any && versions.length === 1 && list.tags.length === 1) {
-    expected = versions[0] as number;
-  } else {
-    const current = await store.get(collection, key);
-    if (current === undefined)
-      throw preconditionFailed(`If-Match failed: ${collection}/${key} does not exist`);
-    if (!list.any && !versions.includes(current.version)) {
-      throw preconditionFailed(`If-Match failed: ${collection}/${key} is at version ${current.version}`);
-    }
-    expected = current.version;
+    const expected = versions[0] as number;
+    agreeing(expected);
+    return { condition: { expectedVersion: expected }, fromHeader: true };
   }
-  if (input.expectedVersion !== undefined && input.expectedVersion !== expected)
-    throw invalidInput(`If-Match (${expected}) and expectedVersion (${input.expectedVersion}) disagree`);
-  return { condition: { expectedVersion: expected }, fromHeader: true };
+  return {
+    fromHeader: true,
+    check: (current) => {
+      if (current === undefined)
+        throw preconditionFailed(`If-Match failed: ${collection}/${key} does not exist`);
+      if (!list.any && !versions.includes(current))
+        throw preconditionFailed(`If-Match failed: ${collection}/${key} is at version ${current}`);
+      agreeing(current);
+    },
+  };
 }
 
 /**
- * Runs a write under a condition from {@link writeCondition}: a `VERSION_CONFLICT` it raises
- * answers 412 when the condition came from a header.
+ * {@link parseWriteCondition}, with a {@link CurrentVersionCheck} resolved by reading the record
+ * once and pinning its current version, for writes that do not read the record themselves.
+ * Throws `400` for malformed or contradictory conditions and `412` when a header cannot match.
  */
-export async function underCondition<T>(condition: WriteCondition, write: () => Promise<T>): Promise<T> {
+export async function writeCondition(
+  store: Store,
+  collection: string,
+  key: string,
+  input: WriteConditionInput,
+): Promise<WriteCondition> {
+  const parsed = parseWriteCondition(collection, key, input);
+  if (!('check' in parsed)) return parsed;
+  const current = (await store.get(collection, key))?.version;
+  parsed.check(current);
+  return { condition: { expectedVersion: current as number }, fromHeader: true };
+}
+
+/**
+ * Runs a write under a condition from {@link writeCondition} or {@link parseWriteCondition}: a
+ * `VERSION_CONFLICT` it raises answers 412 when the condition came from a header.
+ */
+export async function underCondition<T>(
+  condition: WriteCondition | CurrentVersionCheck,
+  write: () => Promise<T>,
+): Promise<T> {
   try {
     return await write();
   } catch (error) {

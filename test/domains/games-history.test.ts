@@ -27,6 +27,10 @@ async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Er
   return error;
 }
 
+/** The pages history documents belong to: `{gameId}/{page}` and its entries' `{gameId}/{page}.{position}`. */
+const pagesOf = (documents: ReadonlyArray<{ readonly key: string }>): Set<number> =>
+  new Set(documents.map((document) => Number(document.key.split('/')[1]?.slice(0, 16))));
+
 const state = (round: number, extra: JsonObject = {}): JsonObject => ({
   round,
   pot: round * 10,
@@ -96,8 +100,11 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     expect((await games.restoreVersion('g1', 36)).state).toEqual(state(36));
     expect((await rejection(games.restoreVersion('g1', 35), 'NOT_FOUND')).message).toMatch(/pruned/);
     // 40 entries in pages of 16: the first page (1-16) and second (17-32) hold only pruned entries.
-    const pages = await store.list(HISTORY_COLLECTION, { prefix: 'g1/' });
-    expect(pages.items.length).toBeLessThanOrEqual(2);
+    const stored = await store.list(HISTORY_COLLECTION, { prefix: 'g1/' });
+    const pages = pagesOf(stored.items);
+    expect(pages.size).toBeLessThanOrEqual(2);
+    expect(pages.has(0)).toBe(false);
+    expect(pages.has(1)).toBe(false);
   });
 
   it('rolls back as a new version, with the rollback event in the same commit', async () => {
@@ -224,8 +231,30 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
 
   it('removes the history with the game, and lets it expire with a completed game', async () => {
     const games = await open({ gameTtlMs: 60_000 });
-    for (let round = 1; round <= 20; round++) await games.persist('g1', { state: state(round) });
-    expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.length).toBe(2);
+    for (let round = 1; round <= 32; round++) await games.persist('g1', { state: state(round) });
+    // The first 16 entries sealed into their page (by one of the next 16 writes), the other 16 each
+    // in its own document.
+    const stored = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
+    expect(pagesOf(stored)).toEqual(new Set([0, 1]));
+    expect(stored.map((document) => document.key)).toEqual([
+      'g1/0000000000000000',
+      'g1/0000000000000001.00',
+      'g1/0000000000000001.01',
+      'g1/0000000000000001.02',
+      'g1/0000000000000001.03',
+      'g1/0000000000000001.04',
+      'g1/0000000000000001.05',
+      'g1/0000000000000001.06',
+      'g1/0000000000000001.07',
+      'g1/0000000000000001.08',
+      'g1/0000000000000001.09',
+      'g1/0000000000000001.10',
+      'g1/0000000000000001.11',
+      'g1/0000000000000001.12',
+      'g1/0000000000000001.13',
+      'g1/0000000000000001.14',
+      'g1/0000000000000001.15',
+    ]);
     await games.delete('g1');
     expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items).toEqual([]);
 
@@ -235,6 +264,128 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
     await store.sweepExpired();
     expect((await store.list(HISTORY_COLLECTION, { prefix: 'g2/' })).items).toEqual([]);
     await rejection(games.history('g2'), 'NOT_FOUND');
+  });
+
+  it('reads and seals an open page stored by earlier versions (entries in the page document)', async () => {
+    const games = await open();
+    const seen = new Map<number, GameRecord>();
+    const write = async (round: number) => {
+      clock.advance(5);
+      await games.persist('g1', { state: state(round) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    for (let round = 1; round <= 3; round++) await write(round);
+    // As earlier versions stored it: the open page's entries in `e`, no entry documents.
+    const entries = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
+    expect(entries.map((document) => document.key)).toEqual([
+      'g1/0000000000000000.00',
+      'g1/0000000000000000.01',
+      'g1/0000000000000000.02',
+    ]);
+    await store.commit([
+      ...entries.map((document) => ({
+        op: 'delete' as const,
+        collection: HISTORY_COLLECTION,
+        key: document.key,
+      })),
+      {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key: 'g1/0000000000000000',
+        value: { e: entries.map((document) => document.value) },
+      },
+    ]);
+    for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
+    for (let round = 4; round <= 32; round++) await write(round);
+    expect((await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.map((d) => d.key)).toEqual([
+      'g1/0000000000000000',
+      'g1/0000000000000001.00',
+      'g1/0000000000000001.01',
+      'g1/0000000000000001.02',
+      'g1/0000000000000001.03',
+      'g1/0000000000000001.04',
+      'g1/0000000000000001.05',
+      'g1/0000000000000001.06',
+      'g1/0000000000000001.07',
+      'g1/0000000000000001.08',
+      'g1/0000000000000001.09',
+      'g1/0000000000000001.10',
+      'g1/0000000000000001.11',
+      'g1/0000000000000001.12',
+      'g1/0000000000000001.13',
+      'g1/0000000000000001.14',
+      'g1/0000000000000001.15',
+    ]);
+    expect((await games.history('g1')).versions.length).toBe(32);
+    for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
+  });
+
+  it('seals a page that an instance of an earlier version already sealed without its entry documents', async () => {
+    const games = await open();
+    const seen = new Map<number, GameRecord>();
+    const write = async (round: number) => {
+      clock.advance(5);
+      await games.persist('g1', { state: state(round) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    for (let round = 1; round <= 14; round++) await write(round);
+    // An earlier instance seals page 0 from what it knew (entries 1-10 in its page), during a rolling upgrade.
+    const rows = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
+    const { deflateRawSync } = await import('node:zlib');
+    const known = JSON.stringify(rows.slice(0, 10).map((document) => document.value));
+    await store.commit([
+      ...rows
+        .slice(0, 10)
+        .map((d) => ({ op: 'delete' as const, collection: HISTORY_COLLECTION, key: d.key })),
+      {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key: 'g1/0000000000000000',
+        value: { z: deflateRawSync(known).toString('base64') },
+      },
+    ]);
+    for (let round = 15; round <= 40; round++) await write(round);
+    expect((await games.history('g1', { limit: 1000 })).versions.length).toBe(40);
+    for (const [version, record] of seen) expect(await games.restoreVersion('g1', version)).toEqual(record);
+    const keys = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items.map((d) => d.key);
+    expect(keys.filter((key) => key.startsWith('g1/0000000000000000'))).toEqual(['g1/0000000000000000']);
+  });
+
+  it('stays exact when two instances write one game in turns, and when the other one deletes and remakes it', async () => {
+    // Entries and seals from either instance, across page boundaries, and a game remade by the other
+    // instance up to as many entries as the first one last saw: every version reads back exactly.
+    const [a, b] = [await open(), await open()];
+    const seen = new Map<number, GameRecord>();
+    const write = async (games: Games, round: number) => {
+      clock.advance(5);
+      await games.appendEvents('g1', { events: [{ type: 'move' }], state: state(round, { by: round }) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    await a.persist('g1', { state: state(0) });
+    seen.set(1, await a.restore('g1'));
+    // Runs of one writer, then the other, across page boundaries (16 entries a page) and seals.
+    const writers = [a, a, a, b, a, b, b, b, b, a, a, a, a, a, a, a, a, a, b, a, a, a, a, a, a, a];
+    for (const [round, games] of writers.entries()) await write(games, round + 1);
+    for (const [version, record] of seen) expect(await b.restoreVersion('g1', version)).toEqual(record);
+
+    // b deletes and remakes the game until it has as many entries as a last saw.
+    await a.persist('g2', { state: state(0) });
+    for (let round = 1; round <= 3; round++)
+      await a.appendEvents('g2', { events: [{ type: 'move' }], state: state(round) });
+    await b.delete('g2');
+    clock.advance(5);
+    await b.persist('g2', { state: state(100) });
+    for (let round = 101; round <= 103; round++)
+      await b.appendEvents('g2', { events: [{ type: 'move' }], state: state(round) });
+    clock.advance(5);
+    await a.appendEvents('g2', { events: [{ type: 'move' }], state: state(104) });
+    const versions = (await a.history('g2')).versions.map((v) => v.version);
+    expect(versions).toEqual([5, 4, 3, 2, 1]);
+    for (const version of versions)
+      expect((await b.restoreVersion('g2', version)).state).toEqual(state(99 + version));
   });
 
   it('reads back exactly the state current at every retained version (property)', async () => {

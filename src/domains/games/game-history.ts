@@ -8,14 +8,18 @@
  *   delta (`d`) that turns the fields of the next newer version into its own. The newest fields are
  *   the game document itself, so a write only adds a small delta computed from the record it
  *   already read, and reading version V walks back from the current state.
- * - Entries are appended (`$push`, no read) to page documents of {@link PAGE_ENTRIES} entries,
- *   `game-history/{gameId}/{page}`: one row per 16 versions instead of one per version, since
- *   per-row overhead would otherwise cost more than the deltas themselves. The write that starts a
- *   page seals the full one before it: its entries are deflated into one string (`z`), since
- *   neighbouring deltas repeat the same paths and compress several times over.
+ * - Each entry is written as a document of its own, `game-history/{gameId}/{page}.{position}`: a
+ *   write adds its entry and rewrites nothing. Every {@link PAGE_ENTRIES} entries make a page; a
+ *   write early in a page seals the full one before it: its entries are deflated into one page
+ *   document `game-history/{gameId}/{page}` (`z`), since neighbouring deltas repeat the same paths
+ *   and compress several times over, and one row per 16 versions costs less than 16 (per-row
+ *   overhead would otherwise cost more than the deltas themselves). Its entry documents go in the
+ *   same commit. Pages written before entries had documents of their own hold their entries in `e`
+ *   (open) and are read, and sealed, with the entry documents that follow them.
  * - The game document counts the entries written (`history`); entry n lives in page ⌊(n−1)/16⌋.
  *   Entries older than the last `versions` are pruned: ignored when read, and their page deleted in
- *   the commit that makes the whole page too old. Pages expire with the game and are deleted with it.
+ *   the commit that makes the whole page too old. Pages and entries expire with the game and are
+ *   deleted with it.
  * - Everything is written in the commit that makes the version current, so history and state never
  *   disagree, whatever crashes.
  *
@@ -30,7 +34,7 @@ import type { CommitOp, JsonObject, JsonValue, StoredDocument } from '../../engi
 import { notFound } from '../../errors.js';
 import { type GameStatus, isJsonObject, type StoredGame } from './game-record.js';
 
-/** Collection of history pages, keyed by {@link pageKey}. */
+/** Collection of history pages and entries, keyed by {@link pageKey} and {@link entryKey}. */
 export const HISTORY_COLLECTION = 'game-history';
 /** Versions kept per game (`SAVEPOINT_GAME_HISTORY`). */
 export const DEFAULT_HISTORY_VERSIONS = 100;
@@ -82,6 +86,15 @@ const pagePrefix = (gameId: string): string => `${gameId}/`;
 const pageKey = (gameId: string, page: number): string =>
   `${pagePrefix(gameId)}${String(page).padStart(PAGE_DIGITS, '0')}`;
 const pageOf = (ordinal: number): number => Math.floor((ordinal - 1) / PAGE_ENTRIES);
+/** Entry n's own document: `{page}.{position in the page}`, listed right after its page. */
+const entryKey = (gameId: string, ordinal: number): string =>
+  `${pageKey(gameId, pageOf(ordinal))}.${String((ordinal - 1) % PAGE_ENTRIES).padStart(2, '0')}`;
+/** The position an entry document's key ends with (`.07`), or `undefined` for a page's key. */
+function positionOf(suffix: string): number | undefined {
+  if (!/^\.\d{2}$/.test(suffix)) return undefined;
+  const position = Number(suffix.slice(1));
+  return position < PAGE_ENTRIES ? position : undefined;
+}
 
 export function versionedFields(game: StoredGame): VersionedFields {
   return {
@@ -183,29 +196,17 @@ export class GameHistory {
     }
     const ops: CommitOp[] = [
       {
-        op: 'patch',
+        op: 'put',
         collection: HISTORY_COLLECTION,
-        key: pageKey(gameId, pageOf(ordinal)),
-        patch: { $push: { e: entry } },
-        upsert: true,
+        key: entryKey(gameId, ordinal),
+        value: entry,
         expiresAt: write.expiresAt,
       },
     ];
-    // The first entry of a page seals the page before it, under its version: a concurrent writer retries.
-    if (ordinal > 1 && pageOf(ordinal) !== pageOf(ordinal - 1)) {
-      const full = await this.#store.get(HISTORY_COLLECTION, pageKey(gameId, pageOf(ordinal - 1)));
-      const entries = full === undefined || !isJsonObject(full.value) ? undefined : full.value.e;
-      if (full !== undefined && Array.isArray(entries)) {
-        ops.push({
-          op: 'put',
-          collection: HISTORY_COLLECTION,
-          key: full.key,
-          value: { z: deflateRawSync(JSON.stringify(entries)).toString('base64') },
-          expectedVersion: full.version,
-          expiresAt: write.expiresAt,
-        });
-      }
-    }
+    // An entry of a page seals the page before it (the game document's condition in the same
+    // commit makes a concurrent writer retry): the one at the game's seal position in its page.
+    if (ordinal > PAGE_ENTRIES && (ordinal - 1) % PAGE_ENTRIES === this.#sealPosition(gameId))
+      ops.push(...(await this.#sealOps(gameId, pageOf(ordinal) - 1, write.expiresAt)));
     const pruned = ordinal - this.#versions;
     if (pruned > 0 && pruned % PAGE_ENTRIES === 0)
       ops.push({
@@ -214,6 +215,58 @@ export class GameHistory {
         key: pageKey(gameId, pruned / PAGE_ENTRIES - 1),
       });
     return { ops, count: ordinal };
+  }
+
+  /**
+   * Where in a page a game's entry seals the page before it. Games written in step (a server's
+   * tables, each acting every few hundred ms) would otherwise all seal in the same write, a burst
+   * that stalled every request behind it; spread by game, the seals take turns. The first entry
+   * seals when few versions are kept: pruning must find the page it deletes already sealed
+   * (it is, since a page is pruned at least 32 entries after it fills and sealed within 16).
+   */
+  #sealPosition(gameId: string): number {
+    if (this.#versions < 2 * PAGE_ENTRIES) return 0;
+    let hash = 0;
+    for (let i = 0; i < gameId.length; i++) hash = (hash * 31 + gameId.charCodeAt(i)) | 0;
+    return (hash >>> 0) % PAGE_ENTRIES;
+  }
+
+  /** The ops that deflate a full page's entries into its page document and delete its entry documents. */
+  async #sealOps(gameId: string, page: number, expiresAt: number | null): Promise<CommitOp[]> {
+    const key = pageKey(gameId, page);
+    const stored = (await this.#store.list(HISTORY_COLLECTION, { prefix: key, limit: 1000 })).items;
+    const byPosition = new Map<number, JsonValue>();
+    let legacy: StoredDocument | undefined;
+    for (const document of stored) {
+      const position = positionOf(document.key.slice(key.length));
+      if (position !== undefined) byPosition.set(position, document.value);
+      else if (document.key === key) {
+        // The page's own document: open from before entries had documents (`e`), or already sealed
+        // by an instance of that time, which did not know the entry documents.
+        legacy = document;
+        this.#entriesOf(document).forEach((item, index) => {
+          if (!byPosition.has(index)) byPosition.set(index, item);
+        });
+      }
+    }
+    // The entries in order, up to the first one missing (a damaged page ends the walk there anyway).
+    const entries: JsonValue[] = [];
+    for (let position = 0; byPosition.has(position); position++)
+      entries.push(byPosition.get(position) as JsonValue);
+    if (entries.length === 0) return [];
+    return [
+      {
+        op: 'put',
+        collection: HISTORY_COLLECTION,
+        key,
+        value: { z: deflateRawSync(JSON.stringify(entries)).toString('base64') },
+        ...(legacy === undefined ? { mustNotExist: true } : { expectedVersion: legacy.version }),
+        expiresAt,
+      },
+      ...stored
+        .filter((document) => document.key !== key)
+        .map((document): CommitOp => ({ op: 'delete', collection: HISTORY_COLLECTION, key: document.key })),
+    ];
   }
 
   /** Ops that delete every page of the game: its removal, or a history started again. */
@@ -248,14 +301,21 @@ export class GameHistory {
     if (!this.enabled || count === 0) return [];
     const oldest = Math.max(1, count - this.#versions + 1);
     const entries = new Map<number, HistoryEntry>();
+    const keep = (ordinal: number, item: JsonValue) => {
+      const entry = parseEntry(item);
+      if (entry !== undefined && ordinal >= oldest && ordinal <= count && !entries.has(ordinal))
+        entries.set(ordinal, entry);
+    };
     for (const page of await this.#pages(gameId)) {
-      const index = Number(page.key.slice(pagePrefix(gameId).length));
-      const items = this.#entriesOf(page);
-      items.forEach((item, position) => {
-        const ordinal = index * PAGE_ENTRIES + position + 1;
-        const entry = parseEntry(item);
-        if (entry !== undefined && ordinal >= oldest && ordinal <= count) entries.set(ordinal, entry);
-      });
+      const name = page.key.slice(pagePrefix(gameId).length);
+      const index = Number(name.slice(0, PAGE_DIGITS));
+      const position = positionOf(name.slice(PAGE_DIGITS));
+      // An entry document, or a page: sealed, or open from before entries had documents.
+      if (position !== undefined) keep(index * PAGE_ENTRIES + position + 1, page.value);
+      else
+        this.#entriesOf(page).forEach((item, at) => {
+          keep(index * PAGE_ENTRIES + at + 1, item);
+        });
     }
     const versions: GameVersion[] = [];
     let fields: VersionedFields | undefined = versionedFields(current.game);

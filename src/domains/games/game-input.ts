@@ -3,9 +3,9 @@
  * library checks again, because Node game servers call it directly.
  */
 
-import { assertJsonValue } from '../../engine/json.js';
+import { assertJsonValue, checkedCopy, withJsonText } from '../../engine/json.js';
 import { codePointLength } from '../../engine/text.js';
-import type { EventInput, JsonObject } from '../../engine/types.js';
+import type { EventInput, JsonObject, JsonValue } from '../../engine/types.js';
 import { invalidInput } from '../../errors.js';
 import { assertId, type GameStatus, isJsonObject } from './game-record.js';
 
@@ -26,6 +26,32 @@ export function assertState(value: unknown, what: string): asserts value is Json
   assertJsonValue(value, what);
 }
 
+/**
+ * A snapshot checked and copied in one walk (the caller may go on changing its own), and
+ * serialized once: the record that stores it reuses that text (see `storedGameToJson`).
+ */
+export function checkedState(value: unknown, what: string): JsonObject {
+  if (!isJsonObject(value)) throw invalidInput(`${what} must be a JSON object`);
+  const copy = checkedCopy(value, what) as JsonObject;
+  return withJsonText(copy, JSON.stringify(copy));
+}
+
+/**
+ * {@link assertEvents}, answering copies of the events (data `null` when left out), each checked as
+ * it is copied and serialized once (the append stores that text).
+ */
+export function checkedEvents(value: unknown): Array<{ readonly type: string; readonly data: JsonValue }> {
+  assertEventShapes(value);
+  return value.map(({ type, data }, index) => {
+    if (data === undefined) return { type, data: null };
+    const copy = checkedCopy(data, `event ${index} data`);
+    return {
+      type,
+      data: typeof copy === 'object' && copy !== null ? withJsonText(copy, JSON.stringify(copy)) : copy,
+    };
+  });
+}
+
 export function assertPhase(value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || codePointLength(value) > 200)
     throw invalidInput('phase must be a string of 1-200 characters');
@@ -44,6 +70,14 @@ export function assertStatus(value: unknown): asserts value is GameStatus {
 }
 
 export function assertEvents(value: unknown): asserts value is readonly EventInput[] {
+  assertEventShapes(value);
+  value.forEach((event, index) => {
+    if (event.data !== undefined) assertJsonValue(event.data, `event ${index} data`);
+  });
+}
+
+/** The list and each event's type, but not the data. */
+function assertEventShapes(value: unknown): asserts value is readonly EventInput[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_EVENTS)
     throw invalidInput(`events must be a list of 1 to ${MAX_EVENTS} events`);
   value.forEach((event: unknown, index) => {
@@ -51,6 +85,5 @@ export function assertEvents(value: unknown): asserts value is readonly EventInp
     const type = event.type;
     if (typeof type !== 'string' || type.length === 0 || codePointLength(type) > MAX_EVENT_TYPE_LENGTH)
       throw invalidInput(`event ${index} type must be a string of 1-${MAX_EVENT_TYPE_LENGTH} characters`);
-    if (event.data !== undefined) assertJsonValue(event.data, `event ${index} data`);
   });
 }

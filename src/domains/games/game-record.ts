@@ -3,6 +3,7 @@
  * snapshot; its event log is the stream `game:{gameId}`. `lastSeq` in the document is the stream
  * head the snapshot reflects: both move in the same commit, so they always agree.
  */
+import { jsonTextOf, withJsonText } from '../../engine/json.js';
 import type { JsonObject, JsonValue, StoredDocument, StreamEvent } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
 
@@ -82,8 +83,12 @@ export interface GameEvent {
 export const isJsonObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * The value of a game's document. When the snapshot's text is known (a checked state, see
+ * `checkedState`), the record's text is built around it, so the state is not serialized again.
+ */
 export function storedGameToJson(game: StoredGame): JsonObject {
-  return {
+  const { state, ...fields } = {
     state: game.state,
     players: [...game.players],
     phase: game.phase,
@@ -92,6 +97,12 @@ export function storedGameToJson(game: StoredGame): JsonObject {
     completedAt: game.completedAt,
     ...(game.historyCount ? { history: game.historyCount } : {}),
   };
+  const value: JsonObject = { state, ...fields };
+  const stateJson = jsonTextOf(state);
+  // `fields` is never empty, so its text opens with `{"players":`.
+  return stateJson === undefined
+    ? value
+    : withJsonText(value, `{"state":${stateJson},${JSON.stringify(fields).slice(1)}`);
 }
 
 /** What is wrong with a stored game value, or `undefined` when it is sound. */

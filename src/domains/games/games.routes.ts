@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventInput, JsonObject } from '../../engine/types.js';
 import { invalidInput, SavepointError } from '../../errors.js';
 import { keyMatcher, presentedKey, SECURITY_SCHEME } from '../../http-kit/auth.js';
-import { entityTag, notModified, underCondition, writeCondition } from '../../http-kit/preconditions.js';
+import { entityTag, notModified, parseWriteCondition, underCondition } from '../../http-kit/preconditions.js';
 import { problemFor } from '../../http-kit/problem.js';
 import { MAX_SAFE_INTEGER, problemResponses } from '../../http-kit/schemas.js';
 import type { ModuleRoutes } from '../../module.js';
@@ -72,7 +72,7 @@ function sseFrame(event: GameEvent): string {
 }
 
 /** `/api/game/{gameId}/…`. */
-export const gamesRoutes: ModuleRoutes<Games> = async (app, { api: games, store, apiKey, metrics }) => {
+export const gamesRoutes: ModuleRoutes<Games> = async (app, { api: games, apiKey, metrics }) => {
   // The stream takes the key or a player token, so it checks the key itself (auth: 'none').
   const matchesKey = keyMatcher(apiKey);
 
@@ -116,19 +116,29 @@ export const gamesRoutes: ModuleRoutes<Games> = async (app, { api: games, store,
       const { gameId } = request.params;
       const { gameId: bodyGameId, expectedVersion, ...input } = request.body;
       assertSameGame(gameId, bodyGameId);
-      const condition = await writeCondition(store, GAME_COLLECTION, gameId, {
+      // If-Match: * and tag lists are checked on the domain's own read of the game: one read per write.
+      const condition = parseWriteCondition(GAME_COLLECTION, gameId, {
         ifMatch: request.headers['if-match'],
         ifNoneMatch: request.headers['if-none-match'],
         expectedVersion,
       });
-      const pinned = condition.condition.mustNotExist === true ? 0 : condition.condition.expectedVersion;
+      const pinned =
+        'check' in condition
+          ? undefined
+          : condition.condition.mustNotExist === true
+            ? 0
+            : condition.condition.expectedVersion;
       const result = await underCondition(condition, () =>
-        games.persist(gameId, {
-          ...input,
-          // Checked as an object by the schema; the domain checks that it is plain JSON.
-          state: input.state as JsonObject,
-          ...(pinned === undefined ? {} : { expectedVersion: pinned }),
-        }),
+        games.persist(
+          gameId,
+          {
+            ...input,
+            // Checked as an object by the schema; the domain checks that it is plain JSON.
+            state: input.state as JsonObject,
+            ...(pinned === undefined ? {} : { expectedVersion: pinned }),
+          },
+          'check' in condition ? { versionCheck: condition.check } : {},
+        ),
       );
       reply.header('etag', entityTag(result.version));
       // Queued in memory while the storage is unavailable: accepted, not yet stored.

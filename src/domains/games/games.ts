@@ -26,7 +26,6 @@ import {
   recordKeyOf,
   runInKeyScope,
 } from '../../engine/idempotency.js';
-import { copyJson } from '../../engine/json.js';
 import { retryOnConflict } from '../../engine/retry.js';
 import type { Store } from '../../engine/store.js';
 import type {
@@ -37,7 +36,14 @@ import type {
   OpResult,
   StoredDocument,
 } from '../../engine/types.js';
-import { invalidInput, isSavepointError, notFound, SavepointError, versionConflict } from '../../errors.js';
+import {
+  invalidInput,
+  isSavepointError,
+  notFound,
+  SavepointError,
+  toSavepointError,
+  versionConflict,
+} from '../../errors.js';
 import { FeedHub, GameEventFeed, type GameFeedOptions } from './event-feed.js';
 import { readEventRange } from './event-range.js';
 import {
@@ -48,12 +54,12 @@ import {
   versionedFields,
 } from './game-history.js';
 import {
-  assertEvents,
   assertPhase,
   assertPlayers,
-  assertState,
   assertStatus,
   assertWholeNumber,
+  checkedEvents,
+  checkedState,
   isObject,
 } from './game-input.js';
 import {
@@ -85,6 +91,7 @@ import type {
   KeyOptions,
   OpenFeedOptions,
   PersistInput,
+  PersistOptions,
   PersistResult,
   ReadEventsOptions,
   ReconnectInput,
@@ -203,35 +210,42 @@ export class Games {
    * Errors: `VERSION_CONFLICT` (stale `expectedVersion`), `GAME_COMPLETED` (reopening without
    * `forceOverwrite`), `CORRUPT_DATA` (unreadable record, without `forceOverwrite`).
    */
-  async persist(gameId: string, input: PersistInput, options: WriteOptions = {}): Promise<PersistResult> {
+  async persist(gameId: string, input: PersistInput, options: PersistOptions = {}): Promise<PersistResult> {
     return this.#once('persist', gameId, input, options.idempotencyKey, () =>
       this.#persist(gameId, input, options),
     );
   }
 
-  async #persist(gameId: string, input: PersistInput, options: WriteOptions): Promise<PersistResult> {
+  async #persist(gameId: string, input: PersistInput, options: PersistOptions): Promise<PersistResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('persist takes { state, players?, phase?, status? }');
-    assertState(input.state, 'state');
+    // Checked, copied (the caller may keep mutating its state while this call awaits) and serialized once.
+    const state = checkedState(input.state, 'state');
     if (input.players !== undefined) assertPlayers(input.players);
     if (input.phase !== undefined) assertPhase(input.phase);
     if (input.status !== undefined) assertStatus(input.status);
     if (input.expectedVersion !== undefined) assertWholeNumber(input.expectedVersion, 'expectedVersion');
     const force = input.forceOverwrite === true;
-    // Copied now: the caller may keep mutating its state while this call awaits.
     const write: PersistWrite = {
-      state: copyJson(input.state),
+      state,
       players: input.players === undefined ? undefined : [...input.players],
       phase: input.phase,
       status: input.status,
       expectedVersion: force ? undefined : input.expectedVersion,
       force,
     };
+    const { versionCheck } = options;
     return this.#writeOrQueue(
       gameId,
       options,
-      (onLoaded) => this.#persistDurable(gameId, write, onLoaded),
-      (base) => this.#outbox.enqueuePersist(gameId, base, write),
+      (onLoaded) => this.#persistDurable(gameId, write, onLoaded, versionCheck),
+      (base) => {
+        if (versionCheck === undefined) return this.#outbox.enqueuePersist(gameId, base, write);
+        // Checked against the game as it will be when this write applies, and pinned to that version.
+        const version = (this.#outbox.known(gameId) ?? base)?.version;
+        versionCheck(version);
+        return this.#outbox.enqueuePersist(gameId, base, { ...write, expectedVersion: version });
+      },
     );
   }
 
@@ -271,6 +285,7 @@ export class Games {
     gameId: string,
     write: PersistWrite,
     onLoaded?: (loaded: LoadedGame | undefined) => void,
+    versionCheck?: (currentVersion: number | undefined) => void,
   ): Promise<PersistResult> {
     const { state, players, force } = write;
     const expected = write.expectedVersion;
@@ -282,11 +297,19 @@ export class Games {
       try {
         current = await this.#load(gameId);
       } catch (error) {
-        // An unreadable record can only be replaced on purpose.
-        if (!force || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
+        // An unreadable record can only be replaced on purpose, and has no version to check.
+        if (!force || versionCheck !== undefined || !isSavepointError(error, 'CORRUPT_DATA')) throw error;
         unreadable = true;
       }
       onLoaded?.(current);
+      if (versionCheck !== undefined) {
+        // The write below is conditional on this very version (see #versionWrite).
+        try {
+          versionCheck(current?.document.version);
+        } catch (error) {
+          throw new StopRetry(toSavepointError(error));
+        }
+      }
       if (expected !== undefined && (current?.document.version ?? 0) !== expected) {
         throw new StopRetry(
           versionConflict(
@@ -343,16 +366,14 @@ export class Games {
   ): Promise<AppendEventsResult> {
     assertId(gameId, 'gameId');
     if (!isObject(input)) throw invalidInput('events takes { events, state?, phase?, expectedSeq? }');
-    assertEvents(input.events);
-    if (input.state !== undefined) assertState(input.state, 'state');
+    // Checked and copied in one walk each (the caller may keep mutating them while this call awaits).
+    const events = checkedEvents(input.events);
+    const state = input.state === undefined ? undefined : checkedState(input.state, 'state');
     if (input.phase !== undefined) assertPhase(input.phase);
     if (input.expectedSeq !== undefined) assertWholeNumber(input.expectedSeq, 'expectedSeq');
     const write: AppendWrite = {
-      events: input.events.map(({ type, data }) => ({
-        type,
-        data: data === undefined ? null : copyJson(data),
-      })),
-      state: input.state === undefined ? undefined : copyJson(input.state),
+      events,
+      state,
       phase: input.phase,
       expectedSeq: input.expectedSeq,
     };
@@ -414,21 +435,19 @@ export class Games {
         const written = (results[1] as DocumentWriteResult).document;
         return { firstSeq: append.firstSeq, lastSeq: append.lastSeq, version: written.version };
       };
-      const result = await this.#store.commit(
-        [
-          { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
-          {
-            op: 'put',
-            collection: GAME_COLLECTION,
-            key: gameId,
-            value: storedGameToJson(next),
-            expectedVersion: document.version,
-            expiresAt: document.expiresAt,
-          },
-          ...(recorded?.ops ?? []),
-        ],
-        { answer: (results) => asJson(answerOf(results)) },
-      );
+      const ops: CommitOp[] = [
+        { op: 'append', stream: streamOf(gameId), events, expectedHead: game.lastSeq },
+        {
+          op: 'put',
+          collection: GAME_COLLECTION,
+          key: gameId,
+          value: storedGameToJson(next),
+          expectedVersion: document.version,
+          expiresAt: document.expiresAt,
+        },
+        ...(recorded?.ops ?? []),
+      ];
+      const result = await this.#store.commit(ops, { answer: (results) => asJson(answerOf(results)) });
       const written = (result.results[1] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game: next, document: written }));
       return answerOf(result.results);
@@ -539,7 +558,7 @@ export class Games {
       const now = this.#store.now();
       const lastSeq = game.lastSeq + 1;
       const written = await this.#versionWrite(gameId, current, target.fields, lastSeq, now, false);
-      const result = await this.#store.commit([
+      const ops: CommitOp[] = [
         {
           op: 'append',
           stream: streamOf(gameId),
@@ -547,7 +566,8 @@ export class Games {
           expectedHead: game.lastSeq,
         },
         ...written.ops,
-      ]);
+      ];
+      const result = await this.#store.commit(ops);
       const stored = (result.results[1] as DocumentWriteResult).document;
       this.#remember(gameId, knownOf({ game: written.game, document: stored }));
       return {

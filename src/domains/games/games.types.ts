@@ -178,6 +178,17 @@ export interface WriteOptions {
   readonly idempotencyKey?: string;
 }
 
+/** How a persist may be answered, and what it checks first. */
+export interface PersistOptions extends WriteOptions {
+  /**
+   * A check of the game's current version (`undefined` when there is no game), run on the record
+   * the persist reads anyway, before it writes; it throws to refuse the write. The write is
+   * conditional on that version, so the check still holds when it commits. The HTTP API's
+   * `If-Match: *` and tag lists use it, so that a conditional persist reads the game once.
+   */
+  readonly versionCheck?: (currentVersion: number | undefined) => void;
+}
+
 /** Options of `reconnect` and `delete`. */
 export interface KeyOptions {
   /**

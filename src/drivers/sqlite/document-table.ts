@@ -169,6 +169,8 @@ export class DocumentTable {
       commit.at,
       op.expiresAt,
     ) as WrittenRow;
+    const json = op.json;
+    let value: JsonValue | undefined;
     return {
       op: 'put',
       document: {
@@ -176,7 +178,12 @@ export class DocumentTable {
         key: op.key,
         // A fresh copy, as a read would return (and as the other drivers do): the caller may go on
         // mutating the value it passed, and the change feed hands this document to subscribers.
-        value: parseStoredJson(op.json, `${op.collection}/${op.key}`),
+        // Parsed when first asked for: most writers want only the version, and a game's history
+        // page is many times the size of the rest of its commit.
+        get value(): JsonValue {
+          value ??= parseStoredJson(json, `${op.collection}/${op.key}`);
+          return value;
+        },
         version: written.version,
         createdAt: written.created_at,
         updatedAt: commit.at,
