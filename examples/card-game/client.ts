@@ -390,7 +390,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const verdict = client.problems.length === 0 ? 'no gaps, no duplicates' : client.problems.join('; ');
     log(`${client.playerId}: ${client.events.length} events, ${client.acks.length} moves, ${verdict}`);
   }
-  const winner = clients[0]?.table?.winner ?? null;
+  // Whoever saw the last hand end knows the winner; the others may not have heard its event yet.
+  const winner = clients.find((client) => client.table?.phase === 'finished')?.table?.winner ?? null;
   log(`winner: ${winner ?? 'none'}`);
   return { winner, clients };
 }
