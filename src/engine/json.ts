@@ -104,7 +104,8 @@ export function checkedCopy(value: unknown, what: string): JsonValue {
       case 'number':
         if (!Number.isFinite(node))
           throw invalidInput(`${what}: ${path(key)} is ${node}; only finite numbers are JSON`);
-        return node;
+        // JSON has no -0 (it is written "0"): the copy holds what a read of the stored text gives.
+        return node === 0 ? 0 : node;
       case 'object': {
         if (node === null) return null;
         if (depth >= MAX_JSON_DEPTH)

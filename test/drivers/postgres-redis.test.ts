@@ -18,8 +18,54 @@ async function dropSchema(name: string): Promise<void> {
   await sql.end();
 }
 
+const racing = await testDriver('postgres+redis', 'sp_keyed_race');
+
 describe.skipIf(!pgRedis.enabled)('postgres+redis', () => {
   runConformance(vitest, pgRedis.openDriver, { name: 'postgres+redis', cleanup: pgRedis.cleanup });
+
+  describe('keyed commits racing on one key', () => {
+    afterAll(() => racing.cleanup());
+
+    // The losers learn of the winner's record from PostgreSQL (or from what this instance saw of
+    // its rows) while the winner's cache invalidation may still be on its way; their read of the
+    // record must not be served the absence cached before it. This failed about 4 rounds in 300.
+    it('every loser replays the winner, even while its invalidation is on its way (300 rounds of 20)', async () => {
+      const store = await racing.openStore();
+      const rejected: string[] = [];
+      const appliedPerRound: number[] = [];
+      for (let round = 0; round < 300; round++) {
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 20 }, () =>
+            store.commit(
+              [
+                {
+                  op: 'patch',
+                  collection: 'race',
+                  key: `c${round}`,
+                  patch: { $inc: { n: 1 } },
+                  upsert: true,
+                },
+              ],
+              { idempotencyKey: `k${round}` },
+            ),
+          ),
+        );
+        let applied = 0;
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') rejected.push(`round ${round}: ${String(outcome.reason)}`);
+          else if (outcome.value.replayed !== true) applied++;
+        }
+        appliedPerRound.push(applied);
+      }
+      expect(rejected).toEqual([]);
+      expect(appliedPerRound).toEqual(Array.from({ length: 300 }, () => 1));
+      const counts = await store.getMany(
+        'race',
+        Array.from({ length: 300 }, (_, round) => `c${round}`),
+      );
+      expect(counts.map((document) => document.value)).toEqual(Array.from({ length: 300 }, () => ({ n: 1 })));
+    });
+  });
 
   describe('two instances on one schema', () => {
     const sharedSchema = uniqueName('sp_pgredis_two');

@@ -74,6 +74,13 @@ const randomEpoch = (): string => String(Math.floor(Math.random() * RANDOM_START
 export class DocumentCache {
   readonly #s: DocumentCacheSettings;
   readonly #dirty = new Set<string>();
+  /**
+   * Keys whose invalidation is on its way (count per key: invalidations may overlap). A commit is
+   * visible in the storage before its invalidation lands, and a concurrent batch can learn that
+   * (a keyed commit that lost the race reads the winner's record next): until the invalidation is
+   * done, reads of these keys go to the storage and fill nothing.
+   */
+  readonly #announcing = new Map<string, number>();
   #generationOwed = false;
   #generationBumps = 0;
   #pausedUntil = 0;
@@ -143,6 +150,8 @@ export class DocumentCache {
    */
   async invalidate(cacheKeys: readonly string[], message: string | undefined): Promise<number | undefined> {
     const { redis, keys, l1 } = this.#s;
+    // Before the first await: the commit is already visible to other batches of this process.
+    for (const key of cacheKeys) this.#announcing.set(key, (this.#announcing.get(key) ?? 0) + 1);
     try {
       if (cacheKeys.length === 0 && message === undefined) return 0;
       if (redis.status !== 'ready') throw new Error('redis is not connected');
@@ -161,6 +170,11 @@ export class DocumentCache {
       // After Redis, not before: a read that found the old value in Redis meanwhile holds an older
       // L1 token, so its fill is refused.
       l1.invalidate(cacheKeys);
+      for (const key of cacheKeys) {
+        const count = (this.#announcing.get(key) ?? 1) - 1;
+        if (count === 0) this.#announcing.delete(key);
+        else this.#announcing.set(key, count);
+      }
     }
   }
 
@@ -263,6 +277,11 @@ export class DocumentCache {
       counters.reads++;
       const cacheKey = this.#s.keys.document(collection, key);
       if (trusted && !servable) counters.l1Lapsed++;
+      if (this.#announcing.has(cacheKey)) {
+        counters.redisSkipped++;
+        toInner.push({ key, cacheKey, epoch: undefined });
+        continue;
+      }
       if (servable) {
         const entry = l1.get(cacheKey);
         if (entry !== undefined) {
@@ -331,7 +350,7 @@ export class DocumentCache {
     for (const pending of toInner) {
       const document = fromInner.get(pending.key);
       found.set(pending.key, document);
-      if (this.#dirty.has(pending.cacheKey)) continue;
+      if (this.#dirty.has(pending.cacheKey) || this.#announcing.has(pending.cacheKey)) continue;
       const expiresAt = document?.expiresAt ?? null;
       const ttlMs = cacheTtlMs(tierMs, expiresAt, now);
       if (ttlMs <= 0) continue;
