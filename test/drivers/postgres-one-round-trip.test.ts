@@ -116,6 +116,37 @@ describe.skipIf(!available)('postgres driver: one round trip per batch on rows s
     expect(events.at(-1)).toMatchObject({ type: 'move', data: { move: 6 } });
   });
 
+  it('a new key written by a put is guessed absent: one round trip, and a row another instance made is found', async () => {
+    const schema = freshSchema();
+    const { store, counted } = await open(schema);
+    await store.commit([{ op: 'put', collection: 'games', key: 'g', value: { move: 0 } }]);
+    await store.commit([{ op: 'append', stream: 'game', events: [{ type: 'start' }] }]);
+    const withEntry = (move: number, entryKey: string): CommitOp[] => [
+      { op: 'append', stream: 'game', events: [{ type: 'move', data: { move } }], expectedHead: move },
+      { op: 'put', collection: 'games', key: 'g', value: { move }, expectedVersion: move },
+      { op: 'put', collection: 'entries', key: entryKey, value: { move }, mustNotExist: true },
+    ];
+    // The first one prepares the statement on this connection.
+    await store.commit(withEntry(1, 'e1'));
+    for (let move = 2; move <= 4; move++) {
+      const wire = await counted(() => store.commit(withEntry(move, `e${move}`)));
+      expect(wire.roundTrips).toBe(1);
+    }
+    // Another instance writes the next entry's key first: the guess is caught, nothing is written
+    // twice, and the condition fails as on the usual path.
+    const other = await open(schema);
+    await other.store.commit([{ op: 'put', collection: 'entries', key: 'e5', value: { by: 'other' } }]);
+    await expectCode(store.commit(withEntry(5, 'e5')), 'VERSION_CONFLICT');
+    expect((await store.get('entries', 'e5'))?.value).toEqual({ by: 'other' });
+    expect((await store.get('games', 'g'))?.version).toBe(5);
+    // An unconditional put onto that row answers the version the row really has.
+    const replaced = await store.commit([
+      { op: 'put', collection: 'entries', key: 'e5', value: { by: 'me' } },
+    ]);
+    expect(replaced.results[0]).toMatchObject({ document: { version: 2 } });
+    expect((await store.readStream('game')).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a batch that drops a stream it saw goes in one pipelined transaction (one round trip)', async () => {
     const { store, counted } = await open(freshSchema());
     const seen = async (stream: string) => {

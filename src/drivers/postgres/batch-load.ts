@@ -34,9 +34,13 @@ export function targetsOf(batch: readonly PreparedCommit[]): BatchTargets {
           const id = documentKey(op.collection, op.key);
           const target = targets.documents.get(id);
           const needsValue = op.op === 'patch';
+          const onlyPuts = op.op === 'put';
           if (target === undefined)
-            targets.documents.set(id, { collection: op.collection, key: op.key, needsValue });
-          else if (needsValue) target.needsValue = true;
+            targets.documents.set(id, { collection: op.collection, key: op.key, needsValue, onlyPuts });
+          else {
+            if (needsValue) target.needsValue = true;
+            if (!onlyPuts) target.onlyPuts = false;
+          }
           break;
         }
         case 'append':

@@ -16,6 +16,12 @@ export interface DocumentTarget {
   readonly key: string;
   /** Some op patches it, so its stored value must be read. */
   needsValue: boolean;
+  /**
+   * Every op on it is a `put`: a row this instance never saw may be guessed absent (a new key, such
+   * as a game's next history entry or an idempotency record), since a put plans alike either way
+   * and the guess is checked.
+   */
+  onlyPuts: boolean;
 }
 
 /** Everything the batch's ops name: the rows to load and lock before planning. */

@@ -20,6 +20,9 @@
  * `expectedVersion` fails with the same error, its neighbours apply) is the one the usual path
  * gives, and the NOTIFY carries the same changes.
  *
+ * A document this instance never saw is guessed absent when only puts write it (a new key: a game's
+ * next history entry, an idempotency record); the check verifies that too.
+ *
  * Boards are never guessed: their rank blocks may need splitting, which needs a round trip anyway.
  * Neither are streams this instance has not seen, which need a fresh id from the sequence.
  */
@@ -55,7 +58,9 @@ export function guessBatch(targets: BatchTargets, images: RowImages): Guess | un
   const documents: GuessedDocument[] = [];
   const loadedDocuments = new Map<string, LoadedDocument>();
   for (const [id, target] of targets.documents) {
-    const image = images.document(target.collection, target.key);
+    // A row never seen is guessed absent when only puts write it: the check finds it if it exists,
+    // and the batch then runs the usual way (one round trip lost, nothing written twice).
+    const image = images.document(target.collection, target.key) ?? (target.onlyPuts ? null : undefined);
     if (image === undefined) return undefined;
     if (image !== null) {
       if (target.needsValue && image.json === null) return undefined;
