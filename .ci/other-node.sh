@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the conformance (every driver), HTTP and CLI suites on another Node major: .ci/other-node.sh 22
+# Runs the conformance (every driver, and savepoint/testing under node:test), HTTP and CLI suites on another Node major: .ci/other-node.sh 22
 #
 # The binary comes from npm (the package `node@<major>` ships it as `node-<platform>-<arch>@<major>`).
 # better-sqlite3 is a native addon built for the Node that ran `npm ci`, so a copy of the checkout
@@ -32,4 +32,4 @@ tar -C "$root" --exclude=./.git --exclude=./data -c . | tar -C "$copy" -x
 cd "$copy"
 PATH="$(dirname "$node_bin"):$PATH" npm rebuild better-sqlite3 --nodedir="$nodedir" --no-audit --no-fund >/dev/null
 PATH="$(dirname "$node_bin"):$PATH" SAVEPOINT_REQUIRE_SERVICES=1 \
-  "$node_bin" node_modules/vitest/vitest.mjs run test/drivers test/http test/cli
+  "$node_bin" node_modules/vitest/vitest.mjs run test/drivers test/testing test/http test/cli
