@@ -95,6 +95,12 @@ function assertOffset(offset: number | undefined, what: string): number {
   return offset;
 }
 
+/**
+ * How long a keyed commit that lost its race waits for the winner's record to become readable. The
+ * storage already has it; only a cache's invalidation can lag, by a round trip or an ack timeout.
+ */
+const RECORD_VISIBLE_WITHIN_MS = 2_000;
+
 export class Store {
   readonly #driver: Driver;
   readonly #clock: Clock;
@@ -346,10 +352,25 @@ export class Store {
       // moved on since the key's commit applied (an op's own condition fails now): either way the
       // record, if there is one, is the answer.
       if (isSavepointError(error, 'VERSION_CONFLICT') || isSavepointError(error, 'NOT_FOUND')) {
-        const after = await this.#record(recordKey);
+        // When the record's own `mustNotExist` failed, the winner's record is committed; a cache in
+        // front of the storage may still answer the absence it held before the race, until the
+        // winner's invalidation lands (a round trip or two), so that read is retried briefly.
+        const recordExists =
+          isSavepointError(error, 'VERSION_CONFLICT') && error.details.opIndex === ops.length;
+        const after = await this.#recordOnceVisible(recordKey, recordExists ? RECORD_VISIBLE_WITHIN_MS : 0);
         if (after !== undefined) return replayOf(after);
       }
       throw error;
+    }
+  }
+
+  /** The key's record, read again (with a pause that doubles from 1 ms) until `withinMs` has passed. */
+  async #recordOnceVisible(recordKey: string, withinMs: number): Promise<CommitRecord | undefined> {
+    const deadline = performance.now() + withinMs;
+    for (let pauseMs = 1; ; pauseMs *= 2) {
+      const record = await this.#record(recordKey);
+      if (record !== undefined || performance.now() >= deadline) return record;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
 
