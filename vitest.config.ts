@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,11 +7,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites isolate themselves (own schema, own key prefix, own temp dir), so files may run in parallel.
     pool: 'forks',
-    // As many workers as cores: most files spend their time waiting on child processes,
-    // PostgreSQL, Redis or timers, so the default (cores - 1, a single worker on 2 cores) leaves the
-    // CPU idle. Not more: three PostgreSQL-heavy files side by side can exhaust the server's 100
-    // connections (every store pools up to 10).
-    maxWorkers: Math.max(2, availableParallelism()),
+    // Two files at a time, whatever the cores: most files spend their time waiting on child
+    // processes, PostgreSQL, Redis or timers, so a single worker (Vitest's default on 2 cores)
+    // leaves the CPU idle; three PostgreSQL-heavy files side by side exhausted the server's 100
+    // connections once (every store pools up to 10).
+    maxWorkers: 2,
     reporters: ['default', './test/support/closing-line-reporter.ts'],
   },
 });
