@@ -50,6 +50,18 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
   let store: Store;
   const open = async (options: GamesOptions = {}): Promise<Games> => new Games(store, options);
 
+  /** Persists round `round`'s state to g1 five ms after the last, and keeps each version as restored. */
+  const recorder = (games: Games) => {
+    const seen = new Map<number, GameRecord>();
+    const write = async (round: number): Promise<void> => {
+      clock.advance(5);
+      await games.persist('g1', { state: state(round) });
+      const record = await games.restore('g1');
+      seen.set(record.version, record);
+    };
+    return { seen, write };
+  };
+
   beforeEach(async (context) => {
     clock = new ManualClock(Date.UTC(2026, 0, 1));
     const savepoint = await openSavepoint({ url: storage.url(), clock: clock.now });
@@ -256,13 +268,7 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
 
   it('reads and seals an open page stored by earlier versions (entries in the page document)', async () => {
     const games = await open();
-    const seen = new Map<number, GameRecord>();
-    const write = async (round: number) => {
-      clock.advance(5);
-      await games.persist('g1', { state: state(round) });
-      const record = await games.restore('g1');
-      seen.set(record.version, record);
-    };
+    const { seen, write } = recorder(games);
     for (let round = 1; round <= 3; round++) await write(round);
     // As earlier versions stored it: the open page's entries in `e`, no entry documents.
     const entries = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
@@ -295,13 +301,7 @@ describe.each(storages.filter((storage) => storage.enabled))('game history on $n
 
   it('seals a page that an instance of an earlier version already sealed without its entry documents', async () => {
     const games = await open();
-    const seen = new Map<number, GameRecord>();
-    const write = async (round: number) => {
-      clock.advance(5);
-      await games.persist('g1', { state: state(round) });
-      const record = await games.restore('g1');
-      seen.set(record.version, record);
-    };
+    const { seen, write } = recorder(games);
     for (let round = 1; round <= 14; round++) await write(round);
     // An earlier instance seals page 0 from what it knew (entries 1-10 in its page), during a rolling upgrade.
     const rows = (await store.list(HISTORY_COLLECTION, { prefix: 'g1/' })).items;
