@@ -178,6 +178,25 @@ export class Store {
     return this.#driver.getDocuments(collection, keys, this.#clock());
   }
 
+  /**
+   * Every live document of a collection under `prefix`, ascending by key, read page by page: for
+   * the bounded sets modules keep (a game's seats, a kind's items), not for a whole large table.
+   */
+  async listAll(collection: string, prefix = ''): Promise<StoredDocument[]> {
+    const documents: StoredDocument[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.list(collection, {
+        prefix,
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      documents.push(...page.items);
+      after = page.nextCursor ?? undefined;
+    } while (after !== undefined);
+    return documents;
+  }
+
   /** A page of a collection, ascending by key. */
   async list(collection: string, options: ListOptions = {}): Promise<DocumentPage> {
     assertName(collection, 'collection');

@@ -23,7 +23,6 @@ const REVISION_DIGITS = 12;
 const CHUNK_DIGITS = 6;
 const CHUNK_RECORDS = 1_000;
 const CHUNK_BYTES = 4 * 1024 * 1024;
-const PAGE = 1_000;
 
 /** One load of a kind, as the versions listing shows it. */
 export interface CatalogVersionInfo {
@@ -130,16 +129,11 @@ export function archiveOps(content: KindContent): CommitOp[] {
 export async function contentOf(store: Store, load: ArchivedKind): Promise<LoadContent> {
   if (load.data !== undefined) return { version: load.version, data: load.data };
   const data: JsonObject[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.list(CATALOG_VERSION_DATA_COLLECTION, {
-      prefix: `${archiveKey(load.kind, load.revision)}:`,
-      limit: PAGE,
-      ...(after === undefined ? {} : { after }),
-    });
-    for (const document of page.items) data.push(...(document.value as { data: JsonObject[] }).data);
-    after = page.nextCursor ?? undefined;
-  } while (after !== undefined);
+  const chunks = await store.listAll(
+    CATALOG_VERSION_DATA_COLLECTION,
+    `${archiveKey(load.kind, load.revision)}:`,
+  );
+  for (const document of chunks) data.push(...(document.value as { data: JsonObject[] }).data);
   return { version: load.version, data };
 }
 
@@ -163,17 +157,7 @@ function parseArchive(document: StoredDocument): ArchivedKind {
 
 /** Every archived load of a kind, newest first. */
 export async function archivedLoads(store: Store, kind: string): Promise<ArchivedKind[]> {
-  const loads: ArchivedKind[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.list(CATALOG_VERSION_COLLECTION, {
-      prefix: `${kind}:`,
-      limit: PAGE,
-      ...(after === undefined ? {} : { after }),
-    });
-    loads.push(...page.items.map(parseArchive));
-    after = page.nextCursor ?? undefined;
-  } while (after !== undefined);
+  const loads = (await store.listAll(CATALOG_VERSION_COLLECTION, `${kind}:`)).map(parseArchive);
   return loads.reverse();
 }
 

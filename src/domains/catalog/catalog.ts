@@ -42,7 +42,6 @@ export const CATALOG_COLLECTION = 'catalog';
 export const CATALOG_ITEM_COLLECTION = 'catalog-item';
 const VERSION_KEY = 'version';
 const KIND_PREFIX = 'kind:';
-const PAGE = 1_000;
 /** One seed commit's ceiling, below the engine's 200,000 ops. */
 const MAX_SEED_OPS = 190_000;
 
@@ -123,21 +122,6 @@ function toKindInfo(value: KindValue): CatalogKindInfo {
   return { kind, version, updatedAt, count, revision, loadedAt, hash };
 }
 
-async function listAll(store: Store, collection: string, prefix: string): Promise<StoredDocument[]> {
-  const documents: StoredDocument[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.list(collection, {
-      prefix,
-      limit: PAGE,
-      ...(after === undefined ? {} : { after }),
-    });
-    documents.push(...page.items);
-    after = page.nextCursor ?? undefined;
-  } while (after !== undefined);
-  return documents;
-}
-
 /** Builds the ops that move one kind from what is stored to `file`, and counts them. */
 function replaceKindOps(
   file: SeedFile,
@@ -213,7 +197,7 @@ export async function applySeed(store: Store, files: readonly SeedFile[]): Promi
           unchanged.push(file.kind);
           continue;
         }
-        const stored = await listAll(store, CATALOG_ITEM_COLLECTION, `${file.kind}:`);
+        const stored = await store.listAll(CATALOG_ITEM_COLLECTION, `${file.kind}:`);
         const replaced = replaceKindOps(file, stored, previous, loadedAt);
         ops.push(...replaced.ops);
         // Every load is kept, so that it can be read, compared and loaded again (catalog-versions.ts).
@@ -444,7 +428,7 @@ export class Catalog {
   async #loadOverview(): Promise<CatalogOverview> {
     const [version, kinds] = await Promise.all([
       this.#store.get(CATALOG_COLLECTION, VERSION_KEY),
-      listAll(this.#store, CATALOG_COLLECTION, KIND_PREFIX),
+      this.#store.listAll(CATALOG_COLLECTION, KIND_PREFIX),
     ]);
     return {
       version: (version?.value as { version?: number } | undefined)?.version ?? 0,
@@ -461,7 +445,7 @@ export class Catalog {
     for (let attempt = 1; ; attempt++) {
       const meta = await this.#store.get(CATALOG_COLLECTION, kindKey(kind));
       if (meta === undefined) return undefined;
-      const items = await listAll(this.#store, CATALOG_ITEM_COLLECTION, `${kind}:`);
+      const items = await this.#store.listAll(CATALOG_ITEM_COLLECTION, `${kind}:`);
       const again = await this.#store.get(CATALOG_COLLECTION, kindKey(kind));
       if (again?.version !== meta.version) {
         if (attempt >= 10) {

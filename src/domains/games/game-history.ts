@@ -396,18 +396,7 @@ export class GameHistory {
     return entries;
   }
 
-  async #pages(gameId: string): Promise<StoredDocument[]> {
-    const pages: StoredDocument[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.#store.list(HISTORY_COLLECTION, {
-        prefix: pagePrefix(gameId),
-        limit: 1000,
-        ...(after === undefined ? {} : { after }),
-      });
-      pages.push(...page.items);
-      after = page.nextCursor ?? undefined;
-    } while (after !== undefined);
-    return pages;
+  #pages(gameId: string): Promise<StoredDocument[]> {
+    return this.#store.listAll(HISTORY_COLLECTION, pagePrefix(gameId));
   }
 }

@@ -290,18 +290,7 @@ export class GameSeats {
   }
 
   /** Every per-seat document of a game in one collection (the `{gameId}/` prefix is exact). */
-  async #listSeats(collection: string, gameId: string): Promise<StoredDocument[]> {
-    const documents: StoredDocument[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.#store.list(collection, {
-        prefix: seatKey(gameId, ''),
-        limit: 1000,
-        ...(after === undefined ? {} : { after }),
-      });
-      documents.push(...page.items);
-      after = page.nextCursor ?? undefined;
-    } while (after !== undefined);
-    return documents;
+  #listSeats(collection: string, gameId: string): Promise<StoredDocument[]> {
+    return this.#store.listAll(collection, seatKey(gameId, ''));
   }
 }

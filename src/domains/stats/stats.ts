@@ -358,17 +358,7 @@ export class Stats {
     return at;
   }
 
-  async #listAll(): Promise<StoredDocument[]> {
-    const documents: StoredDocument[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.#store.list(STATS_COLLECTION, {
-        limit: 1000,
-        ...(after === undefined ? {} : { after }),
-      });
-      documents.push(...page.items);
-      after = page.nextCursor ?? undefined;
-    } while (after !== undefined);
-    return documents;
+  #listAll(): Promise<StoredDocument[]> {
+    return this.#store.listAll(STATS_COLLECTION);
   }
 }
